@@ -1,0 +1,32 @@
+/* Module registration. NAPI_MODULE_INIT makes the addon context-aware, so
+ * every worker thread (lcore) can load it into its own isolate. */
+#include <stdint.h>
+#include "shim.h"
+
+napi_value tsfwd_int(napi_env env, int64_t v) {
+  napi_value out;
+  /* double holds every count, errno and user-space address exactly (< 2^53). */
+  if (napi_create_double(env, (double)v, &out) != napi_ok) return NULL;
+  return out;
+}
+
+int tsfwd_arg_i32(napi_env env, napi_value v, int32_t *out) {
+  return napi_get_value_int32(env, v, out) == napi_ok;
+}
+
+static napi_status export_fn(napi_env env, napi_value exports, const char *name,
+                             napi_callback cb) {
+  napi_value fn;
+  napi_status s = napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, NULL, &fn);
+  if (s != napi_ok) return s;
+  return napi_set_named_property(env, exports, name, fn);
+}
+
+NAPI_MODULE_INIT() {
+  if (export_fn(env, exports, "cpu_set_affinity", tsfwd_cpu_set_affinity) != napi_ok ||
+      export_fn(env, exports, "cpu_get_affinity", tsfwd_cpu_get_affinity) != napi_ok ||
+      export_fn(env, exports, "cpu_get_current", tsfwd_cpu_get_current) != napi_ok ||
+      export_fn(env, exports, "mem_address", tsfwd_mem_address) != napi_ok)
+    return NULL;
+  return exports;
+}

@@ -1,0 +1,40 @@
+// Entry point of every lcore thread: pin to the CPU, then run the app function
+// once. The result (or the exception) goes back to the main thread after the
+// loop has ended; nothing is posted while it runs.
+import { parentPort, workerData } from 'node:worker_threads';
+import { currentCpu, errnoName, setAffinity } from '../native';
+import { AppRef, LcoreContext, LcoreFunction } from './app';
+import { CTL_CPU, CTL_STATE, LcoreState, lcoreWord } from './control';
+
+export interface LcoreWorkerData {
+  lcoreId: number;
+  index: number;
+  count: number;
+  app: AppRef;
+  config: unknown;
+  control: SharedArrayBuffer;
+  pin: boolean;
+}
+
+function run(): void {
+  const d = workerData as LcoreWorkerData;
+  const control = new Int32Array(d.control);
+  if (d.pin) {
+    const rc = setAffinity(d.lcoreId);
+    if (rc < 0) throw new Error(`cannot pin to CPU ${d.lcoreId}: sched_setaffinity failed with ${errnoName(-rc)}`);
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const mod = require(d.app.module) as Record<string, unknown>;
+  const fn = mod[d.app.export];
+  if (typeof fn !== 'function') throw new Error(`${d.app.module} exports no function '${d.app.export}'`);
+  const ctx: LcoreContext = { lcoreId: d.lcoreId, index: d.index, count: d.count, config: d.config, control };
+  // Publishes where this lcore runs; read by the main thread (LcoreGroup.cpuOf).
+  Atomics.store(control, lcoreWord(d.index, CTL_CPU), currentCpu());
+  // Publishes "running"; pairs with the loads in LcoreGroup.running().
+  Atomics.store(control, lcoreWord(d.index, CTL_STATE), LcoreState.Running);
+  const result = (fn as LcoreFunction)(ctx);
+  Atomics.store(control, lcoreWord(d.index, CTL_STATE), LcoreState.Done);
+  parentPort!.postMessage({ result });
+}
+
+run();

@@ -1,0 +1,16 @@
+// Public API of tsfwd.
+export { Ring } from './ring/ring';
+export type { RingCreateOptions } from './ring/ring';
+export { RING_F_SP_ENQ, RING_F_SC_DEQ } from './ring/layout';
+export { relax, SPIN_LIMIT } from './ring/relax';
+export { Mempool, NO_LCORE } from './mempool/mempool';
+export type { MempoolOptions } from './mempool/mempool';
+export {
+  MBUF_META_WORDS, MBUF_DATA_OFF, MBUF_DATA_LEN, MBUF_PORT, MBUF_FLAGS, MBUF_TS_LO, MBUF_TS_HI, MBUF_USER,
+} from './mempool/layout';
+export { LcoreGroup, LcoreError } from './eal/launch';
+export type { LaunchOptions, LcoreResult } from './eal/launch';
+export { stopped } from './eal/app';
+export type { LcoreContext, LcoreFunction, AppRef } from './eal/app';
+export { parseCoreList, parseCoreMask, formatCoreList, UsageError } from './eal/corelist';
+export { setAffinity, getAffinity, currentCpu } from './native';
