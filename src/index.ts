@@ -2,7 +2,7 @@
 export { Ring } from './ring/ring';
 export type { RingCreateOptions } from './ring/ring';
 export { RING_F_SP_ENQ, RING_F_SC_DEQ } from './ring/layout';
-export { relax, SPIN_LIMIT } from './ring/relax';
+export { relax, backoff, SPIN_LIMIT } from './ring/relax';
 export { Mempool, NO_LCORE } from './mempool/mempool';
 export type { MempoolOptions } from './mempool/mempool';
 export {

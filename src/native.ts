@@ -8,6 +8,7 @@ interface Shim {
   cpu_set_affinity(cpu: number): number;
   cpu_get_affinity(): number;
   cpu_get_current(): number;
+  cpu_yield(): number;
   mem_address(view: ArrayBufferView): number;
 }
 
@@ -49,6 +50,11 @@ export function getAffinity(): number[] {
 /** CPU the calling thread runs on now (sched_getcpu), or -errno. */
 export function currentCpu(): number {
   return shim.cpu_get_current();
+}
+
+/** sched_yield(): lets another runnable thread on this CPU run. Returns 0 or -errno. */
+export function cpuYield(): number {
+  return shim.cpu_yield();
 }
 
 /** Absolute address of a typed array's first byte (for alignment decisions). */

@@ -37,3 +37,9 @@ napi_value tsfwd_cpu_get_current(napi_env env, napi_callback_info info) {
   int cpu = sched_getcpu();
   return tsfwd_int(env, cpu < 0 ? -errno : cpu);
 }
+
+/* cpu_yield() -> 0 | -errno (sched_yield(2)): lets a runnable thread on this
+ * CPU run now, e.g. a ring producer preempted in the middle of its enqueue. */
+napi_value tsfwd_cpu_yield(napi_env env, napi_callback_info info) {
+  return tsfwd_int(env, sched_yield() == 0 ? 0 : -errno);
+}

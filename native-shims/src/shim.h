@@ -21,6 +21,7 @@ int tsfwd_arg_i32(napi_env env, napi_value v, int32_t *out);
 napi_value tsfwd_cpu_set_affinity(napi_env env, napi_callback_info info);
 napi_value tsfwd_cpu_get_current(napi_env env, napi_callback_info info);
 napi_value tsfwd_cpu_get_affinity(napi_env env, napi_callback_info info);
+napi_value tsfwd_cpu_yield(napi_env env, napi_callback_info info);
 napi_value tsfwd_mem_address(napi_env env, napi_callback_info info);
 
 #endif

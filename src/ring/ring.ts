@@ -8,7 +8,7 @@ import {
   RING_HEADER_BYTES, RING_MAGIC, RING_MAGIC_W, RING_MASK, RING_MAX_CAPACITY, RING_PROD_HEAD,
   RING_PROD_TAIL, RING_SLOTS_W, isPowerOfTwo, ringBytesFor,
 } from './layout';
-import { SPIN_LIMIT, relax } from './relax';
+import { backoff } from './relax';
 
 export interface RingCreateOptions {
   /** Initial value of all four indices; tests use values near 2^32 to exercise the wrap. */
@@ -214,15 +214,13 @@ export class Ring {
   /**
    * MP/MC only: waits until every earlier claimant on this side has published
    * (tail === our head), so tails advance in claim order. Bounded spin, then a
-   * short sleep: the thread we wait on may be preempted mid-copy on this CPU.
+   * yield/sleep: the thread we wait on may be preempted mid-copy on this CPU.
    */
   private waitTail(tail: number, head: number): void {
     let spins = 0;
     // Observes the tail store of the claimant just before us; pairs with the
     // Atomics.store of that tail in enqueueFrom/dequeueInto.
-    while (Atomics.load(this.h, tail) !== head) {
-      if (++spins === SPIN_LIMIT) { relax(); spins = 0; }
-    }
+    while (Atomics.load(this.h, tail) !== head) backoff(++spins);
   }
 
   /** Entries in the ring (a snapshot when other threads are active). */

@@ -4,7 +4,7 @@
 import { LcoreContext, stopped } from '../../src/eal/app';
 import { Mempool } from '../../src/mempool/mempool';
 import { Ring } from '../../src/ring/ring';
-import { SPIN_LIMIT, relax } from '../../src/ring/relax';
+import { backoff } from '../../src/ring/relax';
 
 export interface PoolStressConfig {
   pool: SharedArrayBuffer;
@@ -28,7 +28,7 @@ export function allocator(ctx: LcoreContext<PoolStressConfig>): { allocated: num
     if (n > ctx.config.total - allocated) n = ctx.config.total - allocated;
     if (mp.getBulk(bufs, n) === 0) {
       emptyPolls++;
-      if (++spins === SPIN_LIMIT) { relax(); spins = 0; }
+      backoff(++spins);
       continue;
     }
     for (let i = 0; i < n; i++) {
@@ -39,7 +39,7 @@ export function allocator(ctx: LcoreContext<PoolStressConfig>): { allocated: num
     while (sent < n) {
       const r = ring.enqueueFrom(bufs, sent, n - sent, false);
       sent += r;
-      if (r === 0 && ++spins === SPIN_LIMIT) { relax(); spins = 0; }
+      if (r === 0) backoff(++spins); else spins = 0;
     }
     allocated += n;
   }
@@ -57,7 +57,7 @@ export function freer(ctx: LcoreContext<PoolStressConfig>): { freed: number } {
   while (freed < ctx.config.total && !stopped(ctx)) {
     const n = ring.dequeueBurst(bufs, SIZES[it++ % SIZES.length] & 63 || 64);
     if (n === 0) {
-      if (++spins === SPIN_LIMIT) { relax(); spins = 0; }
+      backoff(++spins);
       continue;
     }
     for (let i = 0; i < n; i++) mp.setUser(bufs[i], 0);

@@ -3,7 +3,7 @@
 // each value in a shared bitmap (catching duplicates) and sum/xor what they saw.
 import { LcoreContext, stopped } from '../../src/eal/app';
 import { Ring } from '../../src/ring/ring';
-import { SPIN_LIMIT, relax } from '../../src/ring/relax';
+import { backoff } from '../../src/ring/relax';
 
 export interface StressConfig {
   ring: SharedArrayBuffer;
@@ -38,7 +38,7 @@ export function producer(ctx: LcoreContext<StressConfig>): { sent: number; retri
       const r = bulk && done === 0 ? ring.enqueueBulk(buf, n) : ring.enqueueFrom(buf, done, n - done, false);
       if (r === 0) {
         retries++;
-        if (++spins === SPIN_LIMIT) { relax(); spins = 0; }
+        backoff(++spins);
       } else {
         spins = 0;
         done += r;
@@ -68,7 +68,7 @@ export function consumer(ctx: LcoreContext<StressConfig>): { count: number; sum:
     const n = (it & 1) === 0 ? ring.dequeueBulk(out, want) : ring.dequeueBurst(out, want);
     it++;
     if (n === 0) {
-      if (++spins === SPIN_LIMIT) { relax(); spins = 0; }
+      backoff(++spins);
       continue;
     }
     spins = 0;

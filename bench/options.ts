@@ -1,0 +1,14 @@
+// Options shared by benchmark scenarios and the shape of what they return.
+export interface BenchOptions {
+  runs: number;
+  seconds: number;
+  /** Two CPUs for producer/consumer pairs. */
+  cpus: [number, number];
+  log: (line: string) => void;
+}
+
+export interface BenchReport {
+  name: string;
+  markdown: string;
+  json: unknown;
+}
