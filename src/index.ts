@@ -14,3 +14,8 @@ export { stopped } from './eal/app';
 export type { LcoreContext, LcoreFunction, AppRef } from './eal/app';
 export { parseCoreList, parseCoreMask, formatCoreList, UsageError } from './eal/corelist';
 export { setAffinity, getAffinity, currentCpu } from './native';
+export type { Port, PortStats, PortHandle, PortDriver, OpenContext } from './port/types';
+export { PortError } from './port/types';
+export { openPort, attachPort, portHandle, driverNames } from './port/registry';
+export { parseDevargs } from './port/devargs';
+export { withNetns } from './topo/netns';

@@ -10,6 +10,7 @@ interface Shim {
   cpu_get_current(): number;
   cpu_yield(): number;
   mem_address(view: ArrayBufferView): number;
+  netns_set(fd: number): number;
 }
 
 function load(): Shim {
@@ -62,4 +63,10 @@ export function addressOf(view: ArrayBufferView): number {
   const a = shim.mem_address(view);
   if (a < 0) throw new TypeError('addressOf needs a typed array');
   return a;
+}
+
+/** Moves the calling thread into the network namespace open as `fd`. Returns 0 or -errno. */
+export function setNetns(fd: number): number {
+  if (!Number.isInteger(fd) || fd < 0) throw new RangeError(`bad namespace fd ${fd}`);
+  return shim.netns_set(fd);
 }

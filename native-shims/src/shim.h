@@ -23,5 +23,6 @@ napi_value tsfwd_cpu_get_current(napi_env env, napi_callback_info info);
 napi_value tsfwd_cpu_get_affinity(napi_env env, napi_callback_info info);
 napi_value tsfwd_cpu_yield(napi_env env, napi_callback_info info);
 napi_value tsfwd_mem_address(napi_env env, napi_callback_info info);
+napi_value tsfwd_netns_set(napi_env env, napi_callback_info info);
 
 #endif

@@ -1,0 +1,108 @@
+// Driver registry and the two ways to get a Port: `openPort` in the main
+// thread (acquires the device) and `attachPort` in any thread (uses it).
+// Drivers are looked up by the longest registered name prefixing the device
+// name, as rte_vdev does; AF_XDP and others register here as they land.
+import type { Mempool } from '../mempool/mempool';
+import { parseDevargs } from './devargs';
+import { Port, PortDriver, PortError, PortHandle, PortStats } from './types';
+
+const DRIVERS: Record<string, () => PortDriver> = {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  net_null: () => (require('./null') as { driver: PortDriver }).driver,
+  net_ring: () => (require('./ring-port') as { driver: PortDriver }).driver,
+  /* eslint-enable @typescript-eslint/no-require-imports */
+};
+
+export function driverNames(): string[] {
+  return Object.keys(DRIVERS).sort();
+}
+
+function driverFor(devName: string): PortDriver {
+  let best = '';
+  for (const d of Object.keys(DRIVERS)) if (devName.startsWith(d) && d.length > best.length) best = d;
+  if (!best) throw new PortError(`unknown driver for device '${devName}' (known: ${driverNames().join(', ')})`);
+  return DRIVERS[best]();
+}
+
+// Devices and resources held by open ports in this process, so a second open
+// of the same interface or file fails cleanly instead of sharing it.
+const claims = new Map<string, string>();
+const openNames = new Set<string>();
+
+/** Records that the port `owner` holds `resource`; throws if another port does. */
+export function claim(owner: string, resource: string, what: string): void {
+  const holder = claims.get(resource);
+  if (holder !== undefined) throw new PortError(`${owner}: ${what} is already in use by port ${holder}`);
+  claims.set(resource, owner);
+}
+
+function releaseClaims(owner: string): void {
+  for (const [k, v] of claims) if (v === owner) claims.delete(k);
+}
+
+export interface OpenOptions {
+  id: number;
+  pool: Mempool;
+}
+
+/** Opens the device `devargs` describes (main thread). The Port's close() releases it. */
+export async function openPort(devargs: string, opts: OpenOptions): Promise<Port> {
+  const { name, args } = parseDevargs(devargs);
+  const drv = driverFor(name);
+  for (const k of args.keys()) {
+    if (!drv.keys.includes(k)) throw new PortError(`${name}: unknown devarg '${k}' (${drv.name} takes: ${drv.keys.join(', ') || 'none'})`);
+  }
+  for (const k of drv.required) if (!args.has(k)) throw new PortError(`${name}: missing devarg '${k}'`);
+  if (openNames.has(name)) throw new PortError(`${name}: device is already open`);
+  let handle: PortHandle;
+  try {
+    handle = await drv.open({ id: opts.id, name, args, pool: opts.pool });
+  } catch (e) {
+    releaseClaims(name);
+    throw e;
+  }
+  openNames.add(name);
+  const port = drv.attach(handle, opts.pool);
+  return new OwnedPort(port, handle, drv);
+}
+
+/** A Port in any thread for a handle opened elsewhere; its close() only detaches. */
+export function attachPort(handle: PortHandle, pool: Mempool): Port {
+  return driverFor(handle.name).attach(handle, pool);
+}
+
+/** The handle behind a port returned by openPort, to pass to lcores. */
+export function portHandle(port: Port): PortHandle {
+  if (!(port instanceof OwnedPort)) throw new Error(`port ${port.name} was not opened in this thread`);
+  return port.handle;
+}
+
+class OwnedPort implements Port {
+  private closed = false;
+  readonly id: number;
+  readonly name: string;
+  readonly mac: Uint8Array;
+  readonly nbQueues: number;
+  constructor(private readonly inner: Port, readonly handle: PortHandle, private readonly drv: PortDriver) {
+    this.id = inner.id;
+    this.name = inner.name;
+    this.mac = inner.mac;
+    this.nbQueues = inner.nbQueues;
+  }
+  rxBurst(queue: number, mbufs: Uint32Array, max: number): number { return this.inner.rxBurst(queue, mbufs, max); }
+  txBurst(queue: number, mbufs: Uint32Array, n: number): number { return this.inner.txBurst(queue, mbufs, n); }
+  stats(): PortStats { return this.inner.stats(); }
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.inner.close();
+    this.drv.release(this.handle);
+    releaseClaims(this.name);
+    openNames.delete(this.name);
+  }
+}
+
+/** Locally administered MAC for ports with no hardware address: 02:74:73:66:HH:LL (id). */
+export function virtualMac(id: number): number[] {
+  return [0x02, 0x74, 0x73, 0x66, (id >> 8) & 0xff, id & 0xff];
+}
