@@ -45,10 +45,7 @@ export class TestNet {
     return TestNet.run('ip', ['netns', 'exec', ns, ...args], input);
   }
 
-  /**
-   * veth pair a (in nsA) <-> b (in nsB), both up, offloads that merge or
-   * split frames (GRO/TSO/GSO) off so frame counts are exact.
-   */
+  /** veth pair a (in nsA) <-> b (in nsB), both up. Offloads are left as the kernel sets them. */
   veth(a: string, nsA: string, b: string, nsB: string, opts: { mtu?: number; macA?: string; macB?: string } = {}): void {
     for (const n of [a, b]) if (n.length > 15) throw new Error(`interface name ${n} longer than 15 characters`);
     TestNet.run('ip', ['link', 'add', a, 'netns', nsA, ...(opts.macA ? ['address', opts.macA] : []), 'type', 'veth',
