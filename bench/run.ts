@@ -7,11 +7,13 @@ import { UsageError } from '../src/eal/corelist';
 import { getAffinity } from '../src/native';
 import { mempoolBench } from './mempool.bench';
 import { BenchOptions, BenchReport } from './options';
+import { portsBench } from './ports.bench';
 import { ringBench } from './ring.bench';
 
 const SCENARIOS: Record<string, (o: BenchOptions) => Promise<BenchReport>> = {
   ring: ringBench,
   mempool: mempoolBench,
+  ports: portsBench,
 };
 
 export async function runBench(argv: string[]): Promise<number> {

@@ -34,6 +34,7 @@ export interface AppRef {
 const builtins: Record<string, AppRef> = {
   'ring-demo-producer': { module: path.join(__dirname, '..', 'apps', 'ring-demo.js'), export: 'producer' },
   'ring-demo-consumer': { module: path.join(__dirname, '..', 'apps', 'ring-demo.js'), export: 'consumer' },
+  'io-fwd': { module: path.join(__dirname, '..', 'apps', 'io-fwd.js'), export: 'ioFwd' },
 };
 
 /** Resolves a built-in app name, or passes an AppRef through. */

@@ -1,0 +1,102 @@
+// `npm run bench -- ports`: frames per second moved rx -> tx by one lcore
+// (io forwarding, testpmd's "io" mode) for each driver, 64 and 1514 bytes.
+// Memory drivers measure the forwarder core; kernel-backed drivers add their
+// rows in scenarios of their own that need a namespace topology.
+import { FWD_LINE, FWD_PACKETS, IoFwdConfig } from '../src/apps/io-fwd';
+import { LcoreGroup } from '../src/eal/launch';
+import { Mempool } from '../src/mempool/mempool';
+import { openPort, portHandle } from '../src/port/registry';
+import type { Port } from '../src/port/types';
+import { BenchOptions, BenchReport } from './options';
+import { mops, summarize, table } from './stats';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export interface FwdCase {
+  name: string;
+  size: number;
+  /** Opens the ports; `prime` puts frames in flight for loop cases. */
+  open(pool: Mempool): Promise<{ ports: Port[]; streams: [number, number, number, number][]; prime?: () => void }>;
+}
+
+/** One timed run: frames/s forwarded by one lcore, and GCs during its loop. */
+export async function runFwd(c: FwdCase, cpu: number, seconds: number): Promise<{ rate: number; gcs: number }> {
+  const pool = Mempool.create({ n: 8192 });
+  const { ports, streams, prime } = await c.open(pool);
+  try {
+    prime?.();
+    const counters = new SharedArrayBuffer(FWD_LINE * 8);
+    const cnt = new Float64Array(counters);
+    const config: IoFwdConfig = { pool: pool.buffer, ports: ports.map(portHandle), streams: [streams], burst: 32, counters, profileGc: true };
+    const group = LcoreGroup.launch({ lcores: [cpu], app: 'io-fwd', config });
+    while (group.running() < 1) await sleep(5);
+    await sleep(300); // warm-up: JIT and caches
+    const a = cnt[FWD_PACKETS];
+    const t0 = process.hrtime.bigint();
+    await sleep(seconds * 1000);
+    const b = cnt[FWD_PACKETS];
+    const t1 = process.hrtime.bigint();
+    group.stop();
+    const [r] = await group.wait();
+    return { rate: (b - a) / (Number(t1 - t0) / 1e9), gcs: (r.result as { gcs: number }).gcs };
+  } finally {
+    for (const p of ports) p.close();
+  }
+}
+
+function memoryCases(): FwdCase[] {
+  const cases: FwdCase[] = [];
+  for (const size of [64, 1514]) {
+    for (const copy of [0, 1]) {
+      cases.push({
+        name: `net_null -> net_null${copy ? ' (copy=1)' : ''}`, size,
+        async open(pool) {
+          const a = await openPort(`net_null_ba,size=${size},copy=${copy}`, { id: 0, pool });
+          const b = await openPort(`net_null_bb,size=${size}`, { id: 1, pool });
+          return { ports: [a, b], streams: [[0, 0, 1, 0]] };
+        },
+      });
+    }
+    cases.push({
+      name: 'net_ring loop (512 frames circulating)', size,
+      async open(pool) {
+        const a = await openPort('net_ring_bench,size=1024', { id: 0, pool });
+        const prime = (): void => {
+          const m = new Uint32Array(512);
+          pool.getBulk(m, 512);
+          for (let i = 0; i < 512; i++) pool.setDataLen(m[i], size);
+          a.txBurst(0, m, 512);
+        };
+        return { ports: [a], streams: [[0, 0, 0, 0]], prime };
+      },
+    });
+  }
+  return cases;
+}
+
+export async function portsBench(o: BenchOptions): Promise<BenchReport> {
+  const cpu = o.cpus[1];
+  const rows: string[][] = [];
+  const results: unknown[] = [];
+  let gcTotal = 0;
+  for (const c of memoryCases()) {
+    const rates: number[] = [];
+    for (let i = 0; i < o.runs; i++) {
+      const r = await runFwd(c, cpu, o.seconds);
+      rates.push(r.rate);
+      gcTotal += r.gcs;
+    }
+    const s = summarize(rates);
+    results.push({ name: c.name, size: c.size, ...s });
+    o.log(`  ${c.name} ${c.size} B: ${mops(s.median)} Mpps`);
+    rows.push([c.name, String(c.size), mops(s.median), `${mops(s.min)}-${mops(s.max)}`]);
+  }
+  const md = [
+    `Ports: frames/s forwarded rx -> tx by one lcore (CPU ${cpu}), burst 32, Mpps, median of ${o.runs} runs x ${o.seconds}s`,
+    '',
+    table(['driver', 'bytes', 'median', 'min-max'], rows),
+    '',
+    `garbage collections during forwarding loops: ${gcTotal}`,
+  ].join('\n');
+  return { name: 'ports', markdown: md, json: { results, gcs: gcTotal } };
+}
