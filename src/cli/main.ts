@@ -2,10 +2,16 @@
 // line on stderr and a non-zero exit (2 for usage errors).
 import { UsageError } from '../eal/corelist';
 import { runDemo } from './demo';
+import { runForwarder } from './forward';
 
 const HELP = `Usage: tsfwd <command> [options]
 
 Commands:
+  l2fwd [EAL options] -- [application options]
+        forward frames port pair to port pair on busy-polling lcores, as DPDK's
+        examples/l2fwd does (see below)
+  pipeline [EAL options] -- [application options] [--rx-lcores N] [--ring-size N]
+        rx lcores -> rings -> tx lcores; same options as l2fwd
   demo [-l CORELIST] [--duration S] [--burst N]
         two pinned lcores move mbufs through a shared ring (mempool + ring +
         lcores, no kernel), printing rates every second
@@ -13,6 +19,27 @@ Commands:
         microbenchmarks (median of N runs), compared with DPDK's
         ring_perf_autotest when dpdk-test is installed
   help  this text
+
+EAL options:
+  -l CORELIST | -c COREMASK   lcores (= CPUs) to run on, e.g. -l 1 or -l 0-1
+  --vdev DEVARGS              a port, in DPDK devargs syntax (repeatable; port ids
+                              follow the order): net_null0[,size=64][,copy=0|1],
+                              net_ring0[,size=1024][,peer=net_ring1]
+  --mbufs N                   mempool size (default fits the ports and lcores)
+  --no-pci, --no-huge, -m, -n, --file-prefix   accepted and ignored (DPDK compatibility)
+
+l2fwd application options (after --):
+  -p PORTMASK        hex mask of ports to use (required)
+  -P                 promiscuous mode
+  -q N               rx ports per lcore, 1..15 (default 1)
+  -T PERIOD          stats period in seconds (default 10, 0 = off)
+  --no-mac-updating  forward frames unchanged
+  --portmap="(0,1),(2,3)"   explicit port pairs (default: adjacent ports)
+  --burst N          burst size (default 32)
+  --duration S       stop after S seconds
+  --stats-json       stats as pino JSON lines on stdout, and a final line
+  --metrics [HOST:]PORT   Prometheus text at /metrics (default host 127.0.0.1)
+  --tx-first         send one burst out of each port at start (loop topologies)
 
 Options:
   -h, --help       this text
@@ -34,6 +61,10 @@ export async function main(argv: string[]): Promise<void> {
       case '--version':
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         process.stdout.write(`${(require('../../../package.json') as { version: string }).version}\n`);
+        return;
+      case 'l2fwd':
+      case 'pipeline':
+        process.exitCode = await runForwarder(rest, cmd);
         return;
       case 'demo':
         process.exitCode = await runDemo(rest);

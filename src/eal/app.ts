@@ -35,6 +35,8 @@ const builtins: Record<string, AppRef> = {
   'ring-demo-producer': { module: path.join(__dirname, '..', 'apps', 'ring-demo.js'), export: 'producer' },
   'ring-demo-consumer': { module: path.join(__dirname, '..', 'apps', 'ring-demo.js'), export: 'consumer' },
   'io-fwd': { module: path.join(__dirname, '..', 'apps', 'io-fwd.js'), export: 'ioFwd' },
+  'l2fwd': { module: path.join(__dirname, '..', 'apps', 'l2fwd', 'lcore.js'), export: 'l2fwdLcore' },
+  'pipeline': { module: path.join(__dirname, '..', 'apps', 'pipeline', 'lcore.js'), export: 'pipelineLcore' },
 };
 
 /** Resolves a built-in app name, or passes an AppRef through. */

@@ -1,0 +1,133 @@
+// The l2fwd lcore loop, in DPDK l2fwd's order: drain tx buffers that have
+// waited ~100 µs, then rx a burst from each of this lcore's ports, rewrite
+// MACs and buffer each frame for its destination port, sending a buffer as
+// soon as it holds a burst. Unsent frames are freed and counted, never retried.
+import * as v8 from 'node:v8';
+import { performance } from 'node:perf_hooks';
+import { LcoreContext, stopped } from '../../eal/app';
+import { Mempool } from '../../mempool/mempool';
+import { attachPort } from '../../port/registry';
+import type { Port, PortHandle } from '../../port/types';
+import {
+  C_DROP_BAD, C_DROP_TX, C_FWD, C_GENERATED, C_RX, C_TX, C_WORDS, Counters, L_IDLE, L_ITERATIONS,
+} from '../../stats/counters';
+import { macUpdate, primeFrame } from './mac';
+
+export interface L2fwdLcoreConfig {
+  pool: SharedArrayBuffer;
+  /** Every configured port by id (only enabled ones are used). */
+  ports: PortHandle[];
+  dst: number[];
+  rxByLcore: number[][];
+  macUpdating: boolean;
+  burst: number;
+  counters: SharedArrayBuffer;
+  nbLcores: number;
+  txFirst: boolean;
+  /** Tx buffer drain interval, ms (l2fwd: BURST_TX_DRAIN_US = 100). */
+  drainMs: number;
+  profileGc?: boolean;
+}
+
+export function l2fwdLcore(ctx: LcoreContext<L2fwdLcoreConfig>): { gcs: number } {
+  const c = ctx.config;
+  const mp = Mempool.attach(c.pool, ctx.lcoreId);
+  const nbPorts = c.ports.length;
+  const rxList = c.rxByLcore[ctx.index] ?? [];
+  const nRx = rxList.length;
+  const used = new Set<number>();
+  for (const p of rxList) { used.add(p); used.add(c.dst[p]); }
+  // Ports this lcore does not touch stay unattached (undefined is never called).
+  const ports: Port[] = c.ports.map((h, id) => (used.has(id) ? attachPort(h, mp) : (undefined as unknown as Port)));
+  const rxPorts = rxList.map((p) => ports[p]);
+  const rxIds = Int32Array.from(rxList);
+  const dst = Int32Array.from(c.dst);
+  const macs = ports.map((p) => (p ? p.mac : new Uint8Array(6)));
+  const burst = c.burst;
+  const txBuf = ports.map(() => new Uint32Array(burst));
+  const txLen = new Int32Array(nbPorts);
+  const bad = new Uint32Array(burst);
+  const rx = new Uint32Array(burst);
+  const cnt = new Counters(c.counters, c.nbLcores, nbPorts).lcoreView(ctx.index);
+  const lc = nbPorts * C_WORDS;
+  const data = mp.data;
+  const macUpdating = c.macUpdating;
+
+  // Sends what port d's buffer holds. dst is an involution, so the frames in
+  // d's buffer all came from dst[d]: their fate is booked to that rx port.
+  const flush = (d: number): void => {
+    const n = txLen[d];
+    const sent = ports[d].txBurst(0, txBuf[d], n);
+    const src = dst[d] * C_WORDS;
+    cnt[d * C_WORDS + C_TX] += sent;
+    cnt[src + C_FWD] += sent;
+    if (sent < n) {
+      mp.putBulkFrom(txBuf[d], sent, n - sent);
+      cnt[src + C_DROP_TX] += n - sent;
+    }
+    txLen[d] = 0;
+  };
+
+  if (c.txFirst) {
+    for (let i = 0; i < nRx; i++) {
+      const d = dst[rxIds[i]];
+      if (mp.getBulk(txBuf[d], burst) === 0) continue;
+      for (let k = 0; k < burst; k++) {
+        const m = txBuf[d][k];
+        mp.reset(m);
+        mp.setDataLen(m, primeFrame(data, mp.mtod(m), d, macs[d]));
+        mp.setPort(m, rxIds[i]);
+      }
+      const sent = ports[d].txBurst(0, txBuf[d], burst);
+      if (sent < burst) mp.putBulkFrom(txBuf[d], sent, burst - sent);
+      cnt[d * C_WORDS + C_TX] += sent;
+      cnt[d * C_WORDS + C_GENERATED] += sent;
+    }
+  }
+
+  const prof = c.profileGc ? new v8.GCProfiler() : undefined;
+  prof?.start();
+  const drainMs = c.drainMs;
+  let lastDrain = performance.now();
+  let it = 0;
+  while (!stopped(ctx)) {
+    // The clock costs tens of ns: look at it every 16th iteration only.
+    if ((++it & 15) === 0) {
+      const now = performance.now();
+      if (now - lastDrain >= drainMs) {
+        for (let d = 0; d < nbPorts; d++) if (txLen[d] > 0) flush(d);
+        lastDrain = now;
+      }
+    }
+    cnt[lc + L_ITERATIONS]++;
+    let got = 0;
+    for (let i = 0; i < nRx; i++) {
+      const n = rxPorts[i].rxBurst(0, rx, burst);
+      if (n === 0) continue;
+      got += n;
+      const p = rxIds[i];
+      const d = dst[p];
+      const buf = txBuf[d];
+      const mac = macs[d];
+      cnt[p * C_WORDS + C_RX] += n;
+      let nBad = 0;
+      for (let k = 0; k < n; k++) {
+        const m = rx[k];
+        if (mp.dataLen(m) < 14) { bad[nBad++] = m; continue; }
+        if (macUpdating) macUpdate(data, mp.mtod(m), d, mac);
+        buf[txLen[d]++] = m;
+        if (txLen[d] === burst) flush(d);
+      }
+      if (nBad > 0) {
+        mp.putBulk(bad, nBad);
+        cnt[p * C_WORDS + C_DROP_BAD] += nBad;
+      }
+    }
+    if (got === 0) cnt[lc + L_IDLE]++;
+  }
+  const gcs = prof ? prof.stop().statistics.length : 0;
+  for (let d = 0; d < nbPorts; d++) if (txLen[d] > 0) flush(d);
+  for (const p of ports) p?.close();
+  mp.flushCache();
+  return { gcs };
+}

@@ -1,0 +1,33 @@
+// --stats-json: one pino JSON line per period and a final one. Writes are
+// synchronous on fd 1, so the final line is on stdout before the process
+// exits (an async transport can lose it, DESIGN.md measured facts).
+//
+// Schema (stable; scripts parse it):
+//   {"level":30,"time":"<ISO>","msg":"stats","interval":S,"ports":[P...],"mempool":{"size":N,"inUse":N}}
+//   {"level":30,"time":"<ISO>","msg":"final","ports":[P...],"mempool":{...},"ok":true|false}
+//   P = {"port","name","ipackets","opackets","ibytes","obytes","forwarded","generated",
+//        "dropped":{"txFail","badFrame","ringFull","imissed","noMbuf","ierrors"}}
+//   "stats" lines also carry per port "rxPps","txPps","rxBps","txBps" since the previous line.
+import pino from 'pino';
+import { Snapshot } from './snapshot';
+
+export class JsonStats {
+  private readonly log = pino({ base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ dest: 1, sync: true }));
+
+  period(cur: Snapshot, prev: Snapshot | undefined): void {
+    const dt = prev ? cur.t - prev.t : 0;
+    const ports = cur.ports.map((p) => {
+      const q = prev?.ports.find((x) => x.port === p.port);
+      const r = (a: number, b: number | undefined): number => (q && dt > 0 && b !== undefined ? Math.round((a - b) / dt) : 0);
+      return {
+        ...p, rxPps: r(p.ipackets, q?.ipackets), txPps: r(p.opackets, q?.opackets),
+        rxBps: r(p.ibytes * 8, q && q.ibytes * 8), txBps: r(p.obytes * 8, q && q.obytes * 8),
+      };
+    });
+    this.log.info({ interval: Number(dt.toFixed(3)), ports, mempool: cur.mempool }, 'stats');
+  }
+
+  final(cur: Snapshot, ok: boolean): void {
+    this.log.info({ ports: cur.ports, mempool: cur.mempool, ok }, 'final');
+  }
+}

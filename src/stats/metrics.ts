@@ -1,0 +1,43 @@
+// --metrics HOST:PORT: Prometheus text exposition at /metrics, per port,
+// per lcore and for the mempool, from a fresh snapshot on every scrape.
+import * as http from 'node:http';
+import { Snapshot } from './snapshot';
+
+function render(s: Snapshot): string {
+  const out: string[] = [];
+  const metric = (name: string, type: string, help: string, rows: [string, number][]): void => {
+    out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    for (const [labels, v] of rows) out.push(`${name}{${labels}} ${v}`);
+  };
+  const pl = (p: { port: number; name: string }): string => `port="${p.port}",name="${p.name}"`;
+  metric('tsfwd_port_rx_packets_total', 'counter', 'Frames received by tsfwd on the port.', s.ports.map((p) => [pl(p), p.ipackets]));
+  metric('tsfwd_port_tx_packets_total', 'counter', 'Frames sent out of the port.', s.ports.map((p) => [pl(p), p.opackets]));
+  metric('tsfwd_port_rx_bytes_total', 'counter', 'Bytes received on the port.', s.ports.map((p) => [pl(p), p.ibytes]));
+  metric('tsfwd_port_tx_bytes_total', 'counter', 'Bytes sent out of the port.', s.ports.map((p) => [pl(p), p.obytes]));
+  metric('tsfwd_port_forwarded_packets_total', 'counter', 'Frames received on the port that left by its destination port.', s.ports.map((p) => [pl(p), p.forwarded]));
+  const reasons = ['txFail', 'badFrame', 'ringFull', 'imissed', 'noMbuf', 'ierrors'] as const;
+  metric('tsfwd_port_dropped_packets_total', 'counter', 'Frames dropped, by reason.',
+    s.ports.flatMap((p) => reasons.map((r): [string, number] => [`${pl(p)},reason="${r}"`, p.dropped[r]])));
+  metric('tsfwd_lcore_iterations_total', 'counter', 'Forwarding loop iterations.', s.lcores.map((l) => [`lcore="${l.lcore}"`, l.iterations]));
+  metric('tsfwd_lcore_idle_iterations_total', 'counter', 'Iterations in which no rx burst returned a frame.', s.lcores.map((l) => [`lcore="${l.lcore}"`, l.idle]));
+  out.push('# HELP tsfwd_mempool_mbufs Mbufs in the pool.', '# TYPE tsfwd_mempool_mbufs gauge', `tsfwd_mempool_mbufs ${s.mempool.size}`);
+  out.push('# HELP tsfwd_mempool_in_use_mbufs Mbufs not in the pool (in flight or cached).', '# TYPE tsfwd_mempool_in_use_mbufs gauge', `tsfwd_mempool_in_use_mbufs ${s.mempool.inUse}`);
+  return `${out.join('\n')}\n`;
+}
+
+/** Serves /metrics on host:port; resolves once listening. */
+export function serveMetrics(host: string, port: number, snapshot: () => Snapshot): Promise<http.Server> {
+  const server = http.createServer((req, res) => {
+    if (req.method === 'GET' && req.url === '/metrics') {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+      res.end(render(snapshot()));
+    } else {
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end('only /metrics is served\n');
+    }
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', (e: NodeJS.ErrnoException) => reject(new Error(`--metrics ${host}:${port}: ${e.code === 'EADDRINUSE' ? 'address in use' : e.message}`)));
+    server.listen(port, host, () => resolve(server));
+  });
+}
