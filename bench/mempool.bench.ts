@@ -4,7 +4,7 @@
 import { Mempool } from '../src/mempool/mempool';
 import { MicroCase, app, runMicro } from './micro';
 import { BenchOptions, BenchReport } from './options';
-import { mops, summarize, table } from './stats';
+import { mops, repeat, table } from './stats';
 
 export async function mempoolBench(o: BenchOptions): Promise<BenchReport> {
   const [c0, c1] = o.cpus;
@@ -28,14 +28,8 @@ export async function mempoolBench(o: BenchOptions): Promise<BenchReport> {
   const results: unknown[] = [];
   let gcTotal = 0;
   for (const row of rows) {
-    await runMicro(row.make(), Math.min(o.seconds, 0.5));
-    const rates: number[] = [];
-    for (let i = 0; i < o.runs; i++) {
-      const r = await runMicro(row.make(), o.seconds);
-      rates.push(r.rate);
-      gcTotal += r.gcs;
-    }
-    const s = summarize(rates);
+    const s = await repeat(o.runs, () => runMicro(row.make(), o.seconds), () => runMicro(row.make(), Math.min(o.seconds, 0.5)));
+    gcTotal += s.gcs;
     results.push({ name: row.name, ...s });
     o.log(`  ${row.name}: ${mops(s.median)} M/s`);
     body.push([row.name, mops(s.median), `${mops(s.min)}-${mops(s.max)}`,

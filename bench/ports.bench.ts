@@ -8,7 +8,7 @@ import { Mempool } from '../src/mempool/mempool';
 import { openPort, portHandle } from '../src/port/registry';
 import type { Port } from '../src/port/types';
 import { BenchOptions, BenchReport } from './options';
-import { mops, summarize, table } from './stats';
+import { mops, repeat, table } from './stats';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -80,13 +80,8 @@ export async function portsBench(o: BenchOptions): Promise<BenchReport> {
   const results: unknown[] = [];
   let gcTotal = 0;
   for (const c of memoryCases()) {
-    const rates: number[] = [];
-    for (let i = 0; i < o.runs; i++) {
-      const r = await runFwd(c, cpu, o.seconds);
-      rates.push(r.rate);
-      gcTotal += r.gcs;
-    }
-    const s = summarize(rates);
+    const s = await repeat(o.runs, () => runFwd(c, cpu, o.seconds));
+    gcTotal += s.gcs;
     results.push({ name: c.name, size: c.size, ...s });
     o.log(`  ${c.name} ${c.size} B: ${mops(s.median)} Mpps`);
     rows.push([c.name, String(c.size), mops(s.median), `${mops(s.min)}-${mops(s.max)}`]);

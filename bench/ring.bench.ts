@@ -6,7 +6,7 @@ import { RING_F_SC_DEQ, RING_F_SP_ENQ } from '../src/ring/layout';
 import { DPDK_INSTALL, dpdkTestPath, ringPerfOnce } from './dpdk';
 import { MicroCase, app, runMicro } from './micro';
 import { BenchOptions, BenchReport } from './options';
-import { mops, summarize, table } from './stats';
+import { mops, repeat, summarize, table } from './stats';
 
 // Same ring size as DPDK's test_ring_perf.c.
 const RING_SIZE = 4096;
@@ -38,15 +38,10 @@ export async function ringBench(o: BenchOptions): Promise<BenchReport> {
   const results: Record<string, unknown>[] = [];
   let gcTotal = 0;
   for (const row of rows) {
-    await runMicro(row.make(), Math.min(o.seconds, 0.5)); // warm-up, discarded
-    const rates: number[] = [];
-    for (let i = 0; i < o.runs; i++) {
-      const r = await runMicro(row.make(), o.seconds);
-      rates.push(r.rate);
-      gcTotal += r.gcs;
-    }
-    results.push({ ...row, make: undefined, threads: row.threads, ...summarize(rates) });
-    o.log(`  ${row.threads} ${row.name}: ${mops(summarize(rates).median)} M/s`);
+    const s = await repeat(o.runs, () => runMicro(row.make(), o.seconds), () => runMicro(row.make(), Math.min(o.seconds, 0.5)));
+    gcTotal += s.gcs;
+    results.push({ ...row, make: undefined, threads: row.threads, median: s.median, min: s.min, max: s.max, runs: s.runs });
+    o.log(`  ${row.threads} ${row.name}: ${mops(s.median)} M/s`);
   }
 
   const dpdk = new Map<string, number[]>();

@@ -18,3 +18,16 @@ export function table(header: string[], rows: (string | number)[][]): string {
 }
 
 export const mops = (v: number): string => (v / 1e6).toFixed(2);
+
+/** Runs `once` `runs` times (after `warmup` untimed calls) and summarizes the rates; sums GCs. */
+export async function repeat(runs: number, once: () => Promise<{ rate: number; gcs: number }>, warmup?: () => Promise<unknown>): Promise<Summary & { gcs: number }> {
+  if (warmup) await warmup();
+  const rates: number[] = [];
+  let gcs = 0;
+  for (let i = 0; i < runs; i++) {
+    const r = await once();
+    rates.push(r.rate);
+    gcs += r.gcs;
+  }
+  return { ...summarize(rates), gcs };
+}

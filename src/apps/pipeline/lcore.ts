@@ -35,7 +35,7 @@ export function pipelineLcore(ctx: LcoreContext<PipelineConfig>): { gcs: number 
   const mp = Mempool.attach(c.pool, ctx.lcoreId);
   const mine = c.portsByLcore[ctx.index] ?? [];
   const isRx = ctx.index < c.nRx;
-  const used = new Set(isRx ? mine : mine.flatMap((d) => [d]));
+  const used = new Set(mine);
   const ports: Port[] = c.ports.map((h, id) => (used.has(id) ? attachPort(h, mp) : (undefined as unknown as Port)));
   const rings = c.rings.map((b) => (b ? Ring.attach(b) : (undefined as unknown as Ring)));
   const cnt = new Counters(c.counters, c.nbLcores, c.ports.length).lcoreView(ctx.index);
