@@ -3,6 +3,7 @@
 import { UsageError } from '../eal/corelist';
 import { runDemo } from './demo';
 import { runForwarder } from './forward';
+import { runTopo } from './topo';
 
 const HELP = `Usage: tsfwd <command> [options]
 
@@ -12,6 +13,9 @@ Commands:
         examples/l2fwd does (see below)
   pipeline [EAL options] -- [application options] [--rx-lcores N] [--ring-size N]
         rx lcores -> rings -> tx lcores; same options as l2fwd
+  topo up|down|show NAME [--spec FILE] [--prefix P]
+        veth/netns topologies (presets: pair, gen-fwd-sink, loop, vxlan);
+        namespaces are named <prefix>-<ns>, prefix tsfwd-NAME by default
   demo [-l CORELIST] [--duration S] [--burst N]
         two pinned lcores move mbufs through a shared ring (mempool + ring +
         lcores, no kernel), printing rates every second
@@ -65,6 +69,9 @@ export async function main(argv: string[]): Promise<void> {
       case 'l2fwd':
       case 'pipeline':
         process.exitCode = await runForwarder(rest, cmd);
+        return;
+      case 'topo':
+        process.exitCode = runTopo(rest);
         return;
       case 'demo':
         process.exitCode = await runDemo(rest);
