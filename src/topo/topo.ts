@@ -53,7 +53,7 @@ export function topoUp(specIn: TopoSpec, prefix: string): TopoState {
   if (!/^[A-Za-z0-9_-]{1,40}$/.test(prefix)) throw new Error(`bad prefix '${prefix}'`);
   const existing = prefixedNamespaces(prefix);
   if (existing.length > 0 || readState(prefix)) {
-    throw new Error(`topology '${prefix}' is already up (namespaces: ${existing.join(', ') || 'none'}); run \`tsfwd topo down ${prefix}\` first`);
+    throw new Error(`a topology with prefix '${prefix}' is already up (namespaces: ${existing.join(', ') || 'none'}); take it down first (tsfwd topo down NAME --prefix ${prefix})`);
   }
   const state: TopoState = { prefix, spec, namespaces: Object.fromEntries(spec.namespaces.map((n) => [n, hostNs(prefix, n)])) };
   fs.mkdirSync(STATE_DIR, { recursive: true });
