@@ -15,7 +15,7 @@ import { MBUF_DATA_LEN, MBUF_DATA_OFF, MBUF_META_WORDS } from '../src/mempool/la
 import { udpBind, udpLayout, udpSocket } from '../src/native';
 import { vxlanHeader } from '../src/net/vxlan';
 import { openPort, portHandle } from '../src/port/registry';
-import type { Port } from '../src/port/types';
+import { Port, PortError } from '../src/port/types';
 import {
   MSG_TRUNC, UDP_BURST_MAX, UDP_IO_DROPS, UDP_IO_FLAGS, UDP_IO_FOREIGN, UDP_IO_LEN, UDP_IO_WORDS,
 } from '../src/port/udp-port';
@@ -305,7 +305,10 @@ test('net_udp: runts and oversize datagrams are ierrors; other senders never rea
     await new Promise<void>((r) => peer.close(r));
     await new Promise<void>((r) => stranger.close(r));
   }
-  assert.equal(pool.availCount(), pool.n);
+  const closed = (e: Error): boolean => e instanceof PortError && e.message === 'net_udp3: port is closed';
+  assert.throws(() => port.rxBurst(0, new Uint32Array(32), 32), closed);
+  assert.throws(() => port.txBurst(0, new Uint32Array(1), 1), closed);
+  assert.equal(pool.availCount(), pool.n, 'a closed port takes no mbuf');
 });
 
 test('net_udp: tx drops a frame it cannot send, counts ICMP errors in oerrors, and goes on', { skip }, async () => {
@@ -442,6 +445,7 @@ test('net_udp: open errors are one exact line and leave nothing open', { skip },
     ['net_udp0,local=10.0.0.1:4789,remote=127.0.0.1:4790', 'net_udp0: local 10.0.0.1:4789 is not an address of this host'],
     ['net_udp0,local=[fd00::1]:4789,remote=[::1]:4790', 'net_udp0: local [fd00::1]:4789 is not an address of this host'],
     ['net_udp0,local=127.0.0.1:4792,remote=10.9.9.9:4789', 'net_udp0: cannot connect to remote 10.9.9.9:4789: ENETUNREACH'],
+    ['net_udp0,local=127.0.0.1:4792,remote=10.9.9.9:4789,vni=1', 'net_udp0: cannot connect to remote 10.9.9.9:4789: ENETUNREACH'],
     ['net_udp0,local=127.0.0.1:4792,remote=127.0.0.1:4789,vni=1,mtu=9000', "net_udp0: unknown devarg 'mtu' (net_udp takes: local, remote, vni)"],
   ];
   try {

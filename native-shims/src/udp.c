@@ -23,7 +23,6 @@
 #define VXLAN_HLEN 8
 
 struct udp_ctx {
-  napi_env env; /* owner */
   int fd;
   int connected; /* 0: tx names the remote, rx reports foreign sources */
   int vxlan;
@@ -48,24 +47,28 @@ struct udp_ctx {
 };
 
 static pthread_mutex_t ctx_lock = PTHREAD_MUTEX_INITIALIZER;
-/* Slots change only under ctx_lock; a slot is read unlocked only by its owner. */
+/* Slots change only under ctx_lock, and only the owner env frees its own, so
+ * an env checking owners[id] == itself may then use ctxs[id] unlocked; it
+ * never dereferences another thread's context. */
 static struct udp_ctx *ctxs[TSFWD_UDP_MAX_CTX];
+static napi_env owners[TSFWD_UDP_MAX_CTX];
 
 static struct udp_ctx *ctx_get(napi_env env, napi_value v) {
   int32_t id;
-  if (!tsfwd_arg_i32(env, v, &id) || id < 0 || id >= TSFWD_UDP_MAX_CTX) return NULL;
-  struct udp_ctx *c = ctxs[id];
-  return c != NULL && c->env == env ? c : NULL;
+  if (!tsfwd_arg_i32(env, v, &id) || id < 0 || id >= TSFWD_UDP_MAX_CTX || owners[id] != env) return NULL;
+  return ctxs[id];
+}
+
+static void ctx_release(int id) {
+  free(ctxs[id]);
+  ctxs[id] = NULL;
+  owners[id] = NULL;
 }
 
 static void env_cleanup(void *env) {
   pthread_mutex_lock(&ctx_lock);
-  for (int i = 0; i < TSFWD_UDP_MAX_CTX; i++) {
-    if (ctxs[i] != NULL && ctxs[i]->env == env) {
-      free(ctxs[i]);
-      ctxs[i] = NULL;
-    }
-  }
+  for (int i = 0; i < TSFWD_UDP_MAX_CTX; i++)
+    if (owners[i] == env) ctx_release(i);
   pthread_mutex_unlock(&ctx_lock);
 }
 
@@ -192,7 +195,6 @@ napi_value tsfwd_udp_ctx_create(napi_env env, napi_callback_info info) {
     free(c);
     return tsfwd_int(env, rc);
   }
-  c->env = env;
   c->fd = fd;
   c->connected = connected != 0;
   c->vxlan = vni >= 0;
@@ -232,6 +234,7 @@ napi_value tsfwd_udp_ctx_create(napi_env env, napi_callback_info info) {
   for (int i = 0; i < TSFWD_UDP_MAX_CTX && id < 0; i++) {
     if (ctxs[i] == NULL) {
       ctxs[i] = c;
+      owners[i] = env;
       id = i;
     }
   }
@@ -247,14 +250,12 @@ napi_value tsfwd_udp_ctx_create(napi_env env, napi_callback_info info) {
 napi_value tsfwd_udp_ctx_free(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
+  int32_t id;
   TSFWD_CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  struct udp_ctx *c = argc >= 1 ? ctx_get(env, argv[0]) : NULL;
-  if (c == NULL) return tsfwd_int(env, -EBADF);
+  if (argc < 1 || ctx_get(env, argv[0]) == NULL || !tsfwd_arg_i32(env, argv[0], &id)) return tsfwd_int(env, -EBADF);
   pthread_mutex_lock(&ctx_lock);
-  for (int i = 0; i < TSFWD_UDP_MAX_CTX; i++)
-    if (ctxs[i] == c) ctxs[i] = NULL;
+  ctx_release(id);
   pthread_mutex_unlock(&ctx_lock);
-  free(c);
   return tsfwd_int(env, 0);
 }
 

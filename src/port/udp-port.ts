@@ -87,10 +87,10 @@ export class UdpPort implements Port {
     if (max > mbufs.length) throw new RangeError(`${this.name}: rxBurst max ${max} > mbufs.length ${mbufs.length}`);
     if (max > UDP_BURST_MAX) max = UDP_BURST_MAX;
     if (max <= 0) return 0;
+    if (mbufs !== this.reg) this.register(mbufs);
     const mp = this.mp;
     const st = this.rxSt;
     if (mp.getBulk(mbufs, max) === 0) { st[RX_NOMBUF]++; return 0; }
-    if (mbufs !== this.reg) this.register(mbufs);
     const r = udpRx(this.ctx, max);
     if (r <= 0) {
       mp.putBulk(mbufs, max);

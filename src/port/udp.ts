@@ -65,8 +65,12 @@ export const driver: PortDriver = {
     const connected = vni < 0;
     let rc = udpBind(fd, local.family, local.addr, local.port);
     let err: PortError | undefined = rc < 0 ? bindError(dev, local, -rc) : undefined;
-    if (!err && connected) {
-      rc = udpConnect(fd, remote.family, remote.addr, remote.port);
+    if (!err) {
+      // VXLAN stays unconnected, but a throwaway socket checks the route now,
+      // so a bad remote fails here rather than as oerrors later.
+      const probe = connected ? fd : udpSocket(remote.family, 0);
+      rc = probe < 0 ? probe : udpConnect(probe, remote.family, remote.addr, remote.port);
+      if (probe >= 0 && probe !== fd) fs.closeSync(probe);
       if (rc < 0) err = new PortError(`${dev}: cannot connect to remote ${remote.text}: ${errnoName(-rc)}`);
     }
     if (err) {
