@@ -8,10 +8,12 @@ import { getAffinity } from '../src/native';
 import { mempoolBench } from './mempool.bench';
 import { BenchOptions, BenchReport } from './options';
 import { ringBench } from './ring.bench';
+import { udpBench } from './udp.bench';
 
 const SCENARIOS: Record<string, (o: BenchOptions) => Promise<BenchReport>> = {
   ring: ringBench,
   mempool: mempoolBench,
+  udp: udpBench,
 };
 
 export async function runBench(argv: string[]): Promise<number> {
