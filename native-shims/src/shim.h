@@ -41,6 +41,9 @@ napi_value tsfwd_netns_set(napi_env env, napi_callback_info info);
 #define TSFWD_UDP_IO_WORDS (TSFWD_UDP_IO_DROPS + 1)
 #define TSFWD_UDP_MAX_CTX 1024
 
+#include <sys/socket.h>
+int tsfwd_sockaddr_from(napi_env env, napi_value family, napi_value addr, napi_value port,
+                        struct sockaddr_storage *ss, socklen_t *len);
 napi_status tsfwd_udp_init(napi_env env);
 napi_value tsfwd_udp_socket(napi_env env, napi_callback_info info);
 napi_value tsfwd_udp_bind(napi_env env, napi_callback_info info);

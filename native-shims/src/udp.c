@@ -8,8 +8,8 @@
  * metadata, the io words) and the prebuilt mmsghdr arrays; hot calls pass its
  * id and integers only. Contexts belong to the thread (Node-API env) that
  * created them and are freed by udp_ctx_free or when that env shuts down.
- * JS decides what is an error and what to count; this file makes syscalls. */
-#include <arpa/inet.h>
+ * JS decides what is an error and what to count; this file makes syscalls.
+ * Opening the socket is in udp-sock.c. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <unistd.h>
 #include "shim.h"
 
 #define VXLAN_HLEN 8
@@ -77,33 +76,6 @@ napi_status tsfwd_udp_init(napi_env env) {
   return napi_add_env_cleanup_hook(env, env_cleanup, env);
 }
 
-/* (family 4|6, "address", port) -> sockaddr; 0 | -EINVAL */
-static int sockaddr_from(napi_env env, napi_value fam, napi_value addr, napi_value port,
-                         struct sockaddr_storage *ss, socklen_t *len) {
-  int32_t f, p;
-  char text[INET6_ADDRSTRLEN];
-  size_t n;
-  if (!tsfwd_arg_i32(env, fam, &f) || !tsfwd_arg_i32(env, port, &p) || p < 0 || p > 65535) return -EINVAL;
-  if (napi_get_value_string_utf8(env, addr, text, sizeof(text), &n) != napi_ok) return -EINVAL;
-  memset(ss, 0, sizeof(*ss));
-  if (f == 4) {
-    struct sockaddr_in *s = (struct sockaddr_in *)ss;
-    s->sin_family = AF_INET;
-    s->sin_port = htons((uint16_t)p);
-    if (inet_pton(AF_INET, text, &s->sin_addr) != 1) return -EINVAL;
-    *len = sizeof(*s);
-  } else if (f == 6) {
-    struct sockaddr_in6 *s = (struct sockaddr_in6 *)ss;
-    s->sin6_family = AF_INET6;
-    s->sin6_port = htons((uint16_t)p);
-    if (inet_pton(AF_INET6, text, &s->sin6_addr) != 1) return -EINVAL;
-    *len = sizeof(*s);
-  } else {
-    return -EINVAL;
-  }
-  return 0;
-}
-
 static int same_host(const struct sockaddr_storage *a, socklen_t alen, const struct sockaddr_storage *b) {
   if (a->ss_family != b->ss_family) return 0;
   if (a->ss_family == AF_INET)
@@ -121,51 +93,6 @@ static int typed_array(napi_env env, napi_value v, napi_typedarray_type want, vo
   if (napi_get_typedarray_info(env, v, &t, len, data, NULL, NULL) != napi_ok) return 0;
   return t == want;
 }
-
-/* udp_socket(family 4|6, rcvbuf bytes) -> fd | -errno. Non-blocking, with
- * SO_RXQ_OVFL so each datagram carries the socket's drop count (socket(7)). */
-napi_value tsfwd_udp_socket(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  int32_t fam, rcvbuf;
-  TSFWD_CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 2 || !tsfwd_arg_i32(env, argv[0], &fam) || (fam != 4 && fam != 6) ||
-      !tsfwd_arg_i32(env, argv[1], &rcvbuf) || rcvbuf < 0)
-    return tsfwd_int(env, -EINVAL);
-  int fd = socket(fam == 4 ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return tsfwd_int(env, -errno);
-  int one = 1;
-  if (setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one)) != 0) {
-    int e = errno;
-    close(fd);
-    return tsfwd_int(env, -e);
-  }
-  /* Bigger than rmem_max needs CAP_NET_ADMIN (SO_RCVBUFFORCE); without it
-   * SO_RCVBUF silently caps at rmem_max, which is fine too. */
-  if (rcvbuf > 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) != 0)
-    (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-  return tsfwd_int(env, fd);
-}
-
-static napi_value addr_call(napi_env env, napi_callback_info info, int do_connect) {
-  size_t argc = 4;
-  napi_value argv[4];
-  int32_t fd;
-  struct sockaddr_storage ss;
-  socklen_t len;
-  TSFWD_CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 4 || !tsfwd_arg_i32(env, argv[0], &fd) || fd < 0) return tsfwd_int(env, -EINVAL);
-  int rc = sockaddr_from(env, argv[1], argv[2], argv[3], &ss, &len);
-  if (rc < 0) return tsfwd_int(env, rc);
-  rc = do_connect ? connect(fd, (struct sockaddr *)&ss, len) : bind(fd, (struct sockaddr *)&ss, len);
-  return tsfwd_int(env, rc == 0 ? 0 : -errno);
-}
-
-/* udp_bind(fd, family, "address", port) -> 0 | -errno */
-napi_value tsfwd_udp_bind(napi_env env, napi_callback_info info) { return addr_call(env, info, 0); }
-
-/* udp_connect(fd, family, "address", port) -> 0 | -errno */
-napi_value tsfwd_udp_connect(napi_env env, napi_callback_info info) { return addr_call(env, info, 1); }
 
 /* udp_ctx_create(fd, connected, vni | -1, family, "remote", port, data: Uint8Array,
  *                meta: Uint32Array, io: Uint32Array, eltSize, headroom, dataRoom) -> id | -errno */
@@ -190,7 +117,7 @@ napi_value tsfwd_udp_ctx_create(napi_env env, napi_callback_info info) {
 
   struct udp_ctx *c = calloc(1, sizeof(*c));
   if (c == NULL) return tsfwd_int(env, -ENOMEM);
-  int rc = sockaddr_from(env, argv[3], argv[4], argv[5], &c->remote, &c->remote_len);
+  int rc = tsfwd_sockaddr_from(env, argv[3], argv[4], argv[5], &c->remote, &c->remote_len);
   if (rc < 0) {
     free(c);
     return tsfwd_int(env, rc);

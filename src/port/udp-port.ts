@@ -43,10 +43,7 @@ export const MSG_TRUNC = 0x20; // recvmsg(2) msg_flags: datagram longer than the
 export const RX_ICMP_ERRORS = 5;
 
 const E = os.constants.errno;
-const EAGAIN = -E.EAGAIN;
-const ENOBUFS = -E.ENOBUFS;
-const EBADF = -E.EBADF;
-const EINVAL = -E.EINVAL;
+const [EAGAIN, ENOBUFS, EBADF, EINVAL] = [-E.EAGAIN, -E.ENOBUFS, -E.EBADF, -E.EINVAL];
 
 /** Errors a connected UDP socket reports for an earlier datagram (ICMP), not necessarily this one. */
 function maybeIcmp(rc: number): boolean {
