@@ -62,8 +62,15 @@ export async function openPort(devargs: string, opts: OpenOptions): Promise<Port
     releaseClaims(name);
     throw e;
   }
+  let port: Port;
+  try {
+    port = drv.attach(handle, opts.pool);
+  } catch (e) {
+    drv.release(handle); // nothing half-open: the device goes back as well
+    releaseClaims(name);
+    throw e;
+  }
   openNames.add(name);
-  const port = drv.attach(handle, opts.pool);
   return new OwnedPort(port, handle, drv);
 }
 

@@ -193,6 +193,6 @@ export class UdpPort implements Port {
 
   private rxFailed(rc: number): void {
     if (rc === EBADF || rc === EINVAL) throw new PortError(`${this.name}: rxBurst failed: ${errnoName(-rc)}${rc === EBADF ? ' (port closed?)' : ''}`);
-    this.rxSt[RX_ICMP_ERRORS]++;
+    this.rxSt[maybeIcmp(rc) ? RX_ICMP_ERRORS : RX_ERRORS]++;
   }
 }
