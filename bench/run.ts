@@ -9,11 +9,13 @@ import { mempoolBench } from './mempool.bench';
 import { BenchOptions, BenchReport } from './options';
 import { portsBench } from './ports.bench';
 import { ringBench } from './ring.bench';
+import { udpBench } from './udp.bench';
 
 const SCENARIOS: Record<string, (o: BenchOptions) => Promise<BenchReport>> = {
   ring: ringBench,
   mempool: mempoolBench,
   ports: portsBench,
+  udp: udpBench,
 };
 
 export async function runBench(argv: string[]): Promise<number> {

@@ -11,6 +11,22 @@ interface Shim {
   cpu_yield(): number;
   mem_address(view: ArrayBufferView): number;
   netns_set(fd: number): number;
+  udp_socket(family: number, rcvbuf: number): number;
+  udp_bind(fd: number, family: number, addr: string, port: number): number;
+  udp_connect(fd: number, family: number, addr: string, port: number): number;
+  udp_ctx_create(fd: number, connected: number, vni: number, family: number, addr: string, port: number,
+    data: Uint8Array, meta: Uint32Array, io: Uint32Array, eltSize: number, headroom: number, dataRoom: number): number;
+  udp_ctx_free(ctx: number): number;
+  udp_ctx_set_mbufs(ctx: number, mbufs: Uint32Array): number;
+  udp_rx(ctx: number, n: number): number;
+  udp_tx(ctx: number, start: number, n: number): number;
+  udp_layout(): UdpLayout;
+}
+
+/** Constants udp.c was built with; a test checks src/port/udp-port.ts agrees. */
+export interface UdpLayout {
+  burstMax: number; ioLen: number; ioFlags: number; ioForeign: number; ioDrops: number; ioWords: number;
+  metaWords: number; metaDataOff: number; metaDataLen: number; msgTrunc: number; maxCtx: number;
 }
 
 function load(): Shim {
@@ -69,4 +85,105 @@ export function addressOf(view: ArrayBufferView): number {
 export function setNetns(fd: number): number {
   if (!Number.isInteger(fd) || fd < 0) throw new RangeError(`bad namespace fd ${fd}`);
   return shim.netns_set(fd);
+}
+
+// ---- net_udp (native-shims/src/udp.c) ----
+
+function checkFd(fd: number): void {
+  if (!Number.isInteger(fd) || fd < 0) throw new RangeError(`bad socket fd ${fd}`);
+}
+
+function checkAddr(family: number, addr: string, port: number): void {
+  if (family !== 4 && family !== 6) throw new RangeError(`address family must be 4 or 6, got ${family}`);
+  if (typeof addr !== 'string' || addr.length > 45) throw new TypeError(`bad IPv${family} address ${String(addr)}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`bad UDP port ${port}`);
+}
+
+/** A non-blocking UDP socket with SO_RXQ_OVFL and a receive buffer of about `rcvbuf` bytes. Returns fd or -errno. */
+export function udpSocket(family: 4 | 6, rcvbuf: number): number {
+  if (family !== 4 && family !== 6) throw new RangeError(`address family must be 4 or 6, got ${family}`);
+  if (!Number.isInteger(rcvbuf) || rcvbuf < 0 || rcvbuf > 0x7fffffff) throw new RangeError(`bad rcvbuf ${rcvbuf}`);
+  return shim.udp_socket(family, rcvbuf);
+}
+
+/** bind(2) to a numeric address. Returns 0 or -errno. */
+export function udpBind(fd: number, family: 4 | 6, addr: string, port: number): number {
+  checkFd(fd);
+  checkAddr(family, addr, port);
+  return shim.udp_bind(fd, family, addr, port);
+}
+
+/** connect(2) to a numeric address. Returns 0 or -errno. */
+export function udpConnect(fd: number, family: 4 | 6, addr: string, port: number): number {
+  checkFd(fd);
+  checkAddr(family, addr, port);
+  return shim.udp_connect(fd, family, addr, port);
+}
+
+export interface UdpCtxOptions {
+  fd: number;
+  /** The socket is connected to the remote; else tx names it and rx flags other sources. */
+  connected: boolean;
+  /** VXLAN network identifier, or -1 for plain frames. */
+  vni: number;
+  family: 4 | 6;
+  remoteAddr: string;
+  remotePort: number;
+  /** The mempool's data region, metadata words and geometry. */
+  data: Uint8Array;
+  meta: Uint32Array;
+  eltSize: number;
+  headroom: number;
+  dataRoom: number;
+  /** layout.ioWords words the shim writes burst results into. */
+  io: Uint32Array;
+}
+
+/** Registers a queue's views once; returns a context id for udpRx/udpTx, or -errno. */
+export function udpCtxCreate(o: UdpCtxOptions): number {
+  checkFd(o.fd);
+  checkAddr(o.family, o.remoteAddr, o.remotePort);
+  if (!Number.isInteger(o.vni) || o.vni < -1 || o.vni > 0xffffff) throw new RangeError(`bad vni ${o.vni}`);
+  if (!(o.data instanceof Uint8Array) || !(o.meta instanceof Uint32Array) || !(o.io instanceof Uint32Array)) {
+    throw new TypeError('udpCtxCreate needs Uint8Array data and Uint32Array meta and io views');
+  }
+  const L = udpLayout();
+  if (o.io.length < L.ioWords) throw new RangeError(`io view needs ${L.ioWords} words, got ${o.io.length}`);
+  for (const k of ['eltSize', 'headroom', 'dataRoom'] as const) {
+    if (!Number.isInteger(o[k]) || o[k] < 0 || o[k] > 0x7fffffff) throw new RangeError(`bad ${k} ${o[k]}`);
+  }
+  if (o.headroom + o.dataRoom > o.eltSize) throw new RangeError('headroom + dataRoom exceed the mbuf size');
+  if (o.vni >= 0 && o.headroom < 8) throw new RangeError('VXLAN needs at least 8 bytes of headroom');
+  if (o.data.length < (o.meta.length / L.metaWords) * o.eltSize) throw new RangeError('data view smaller than the pool');
+  return shim.udp_ctx_create(o.fd, o.connected ? 1 : 0, o.vni, o.family, o.remoteAddr, o.remotePort,
+    o.data, o.meta, o.io, o.eltSize, o.headroom, o.dataRoom);
+}
+
+/** Frees a context made by this thread. Returns 0 or -EBADF. */
+export function udpCtxFree(ctx: number): number {
+  return shim.udp_ctx_free(ctx);
+}
+
+/** Makes `mbufs` the array udpRx/udpTx build iovecs from; keep it referenced while registered. */
+export function udpCtxSetMbufs(ctx: number, mbufs: Uint32Array): number {
+  if (!(mbufs instanceof Uint32Array)) throw new TypeError('mbufs must be a Uint32Array');
+  return shim.udp_ctx_set_mbufs(ctx, mbufs);
+}
+
+/** Hot path: recvmmsg into the data rooms of registered mbufs[0..n). Count or -errno. Caller checks n. */
+export function udpRx(ctx: number, n: number): number {
+  return shim.udp_rx(ctx, n);
+}
+
+/** Hot path: sendmmsg of registered mbufs[start..start+n). Count or -errno. Caller checks the range. */
+export function udpTx(ctx: number, start: number, n: number): number {
+  return shim.udp_tx(ctx, start, n);
+}
+
+let layout: UdpLayout | undefined;
+
+/** Constants udp.c was compiled with. */
+export function udpLayout(): UdpLayout {
+  if (layout === undefined) layout = shim.udp_layout();
+  return layout;
 }

@@ -28,7 +28,17 @@ NAPI_MODULE_INIT() {
       export_fn(env, exports, "cpu_get_current", tsfwd_cpu_get_current) != napi_ok ||
       export_fn(env, exports, "cpu_yield", tsfwd_cpu_yield) != napi_ok ||
       export_fn(env, exports, "mem_address", tsfwd_mem_address) != napi_ok ||
-      export_fn(env, exports, "netns_set", tsfwd_netns_set) != napi_ok)
+      export_fn(env, exports, "netns_set", tsfwd_netns_set) != napi_ok ||
+      export_fn(env, exports, "udp_socket", tsfwd_udp_socket) != napi_ok ||
+      export_fn(env, exports, "udp_bind", tsfwd_udp_bind) != napi_ok ||
+      export_fn(env, exports, "udp_connect", tsfwd_udp_connect) != napi_ok ||
+      export_fn(env, exports, "udp_ctx_create", tsfwd_udp_ctx_create) != napi_ok ||
+      export_fn(env, exports, "udp_ctx_free", tsfwd_udp_ctx_free) != napi_ok ||
+      export_fn(env, exports, "udp_ctx_set_mbufs", tsfwd_udp_ctx_set_mbufs) != napi_ok ||
+      export_fn(env, exports, "udp_rx", tsfwd_udp_rx) != napi_ok ||
+      export_fn(env, exports, "udp_tx", tsfwd_udp_tx) != napi_ok ||
+      export_fn(env, exports, "udp_layout", tsfwd_udp_layout) != napi_ok ||
+      tsfwd_udp_init(env) != napi_ok)
     return NULL;
   return exports;
 }

@@ -25,4 +25,34 @@ napi_value tsfwd_cpu_yield(napi_env env, napi_callback_info info);
 napi_value tsfwd_mem_address(napi_env env, napi_callback_info info);
 napi_value tsfwd_netns_set(napi_env env, napi_callback_info info);
 
+/* Mbuf metadata words read by tx; must match src/mempool/layout.ts. */
+#define TSFWD_MBUF_META_WORDS 8
+#define TSFWD_MBUF_DATA_OFF 0
+#define TSFWD_MBUF_DATA_LEN 1
+
+/* net_udp (udp.c). A queue context's io words, written by udp_rx, read by JS
+ * (src/port/udp-port.ts): per-datagram length, msg_flags and foreign-source
+ * flag for the last burst, then the last SO_RXQ_OVFL drop count seen. */
+#define TSFWD_UDP_BURST_MAX 64
+#define TSFWD_UDP_IO_LEN 0
+#define TSFWD_UDP_IO_FLAGS (TSFWD_UDP_IO_LEN + TSFWD_UDP_BURST_MAX)
+#define TSFWD_UDP_IO_FOREIGN (TSFWD_UDP_IO_FLAGS + TSFWD_UDP_BURST_MAX)
+#define TSFWD_UDP_IO_DROPS (TSFWD_UDP_IO_FOREIGN + TSFWD_UDP_BURST_MAX)
+#define TSFWD_UDP_IO_WORDS (TSFWD_UDP_IO_DROPS + 1)
+#define TSFWD_UDP_MAX_CTX 1024
+
+#include <sys/socket.h>
+int tsfwd_sockaddr_from(napi_env env, napi_value family, napi_value addr, napi_value port,
+                        struct sockaddr_storage *ss, socklen_t *len);
+napi_status tsfwd_udp_init(napi_env env);
+napi_value tsfwd_udp_socket(napi_env env, napi_callback_info info);
+napi_value tsfwd_udp_bind(napi_env env, napi_callback_info info);
+napi_value tsfwd_udp_connect(napi_env env, napi_callback_info info);
+napi_value tsfwd_udp_ctx_create(napi_env env, napi_callback_info info);
+napi_value tsfwd_udp_ctx_free(napi_env env, napi_callback_info info);
+napi_value tsfwd_udp_ctx_set_mbufs(napi_env env, napi_callback_info info);
+napi_value tsfwd_udp_rx(napi_env env, napi_callback_info info);
+napi_value tsfwd_udp_tx(napi_env env, napi_callback_info info);
+napi_value tsfwd_udp_layout(napi_env env, napi_callback_info info);
+
 #endif

@@ -10,6 +10,7 @@ const DRIVERS: Record<string, () => PortDriver> = {
   /* eslint-disable @typescript-eslint/no-require-imports */
   net_null: () => (require('./null') as { driver: PortDriver }).driver,
   net_ring: () => (require('./ring-port') as { driver: PortDriver }).driver,
+  net_udp: () => (require('./udp') as { driver: PortDriver }).driver,
   /* eslint-enable @typescript-eslint/no-require-imports */
 };
 
@@ -61,8 +62,15 @@ export async function openPort(devargs: string, opts: OpenOptions): Promise<Port
     releaseClaims(name);
     throw e;
   }
+  let port: Port;
+  try {
+    port = drv.attach(handle, opts.pool);
+  } catch (e) {
+    drv.release(handle); // nothing half-open: the device goes back as well
+    releaseClaims(name);
+    throw e;
+  }
   openNames.add(name);
-  const port = drv.attach(handle, opts.pool);
   return new OwnedPort(port, handle, drv);
 }
 
