@@ -15,6 +15,7 @@ export const RX_BYTES = 1;
 export const RX_ERRORS = 2;   // invalid frames dropped (runt, oversize, bad encapsulation)
 export const RX_NOMBUF = 3;
 export const RX_MISSED = 4;   // kernel drops, accumulated by the driver (clear-on-read sources)
+export const RX_OERRORS = 5;  // tx errors that surface on the rx path (ICMP for an earlier datagram); summed into oerrors
 // tx line
 export const TX_PACKETS = 0;
 export const TX_BYTES = 1;
@@ -46,6 +47,7 @@ export function sumStats(buf: SharedArrayBuffer, nbQueues: number): PortStats {
     s.ierrors += w[rx + RX_ERRORS];
     s.rxNombuf += w[rx + RX_NOMBUF];
     s.imissed += w[rx + RX_MISSED];
+    s.oerrors += w[rx + RX_OERRORS];
     s.opackets += w[tx + TX_PACKETS];
     s.obytes += w[tx + TX_BYTES];
     s.oerrors += w[tx + TX_ERRORS];

@@ -11,7 +11,7 @@ import { errnoName, udpCtxCreate, udpCtxFree, udpCtxSetMbufs, udpRx, udpTx } fro
 import { ETHER_HDR_LEN } from '../net/ether';
 import { VXLAN_HLEN, vxlanVni } from '../net/vxlan';
 import {
-  RX_BYTES, RX_ERRORS, RX_MISSED, RX_NOMBUF, RX_PACKETS, TX_BYTES, TX_ERRORS, TX_PACKETS, rxLine, sumStats, txLine,
+  RX_BYTES, RX_ERRORS, RX_MISSED, RX_NOMBUF, RX_OERRORS, RX_PACKETS, TX_BYTES, TX_ERRORS, TX_PACKETS, rxLine, sumStats, txLine,
 } from './stats';
 import { Port, PortError, PortHandle, PortStats } from './types';
 
@@ -38,9 +38,8 @@ export const MSG_TRUNC = 0x20; // recvmsg(2) msg_flags: datagram longer than the
 
 // An ICMP error for an earlier datagram is reported once by whichever of
 // send/recv runs next (udp(7), connected sockets). When rx sees it, it is
-// counted in this word of the rx line (one writer: the rx lcore) and stats()
-// adds it to oerrors.
-export const RX_ICMP_ERRORS = 5;
+// counted in RX_OERRORS of the rx line (one writer: the rx lcore), which
+// sumStats adds to oerrors.
 
 const E = os.constants.errno;
 const [EAGAIN, ENOBUFS, EBADF, EINVAL] = [-E.EAGAIN, -E.ENOBUFS, -E.EBADF, -E.EINVAL];
@@ -172,9 +171,7 @@ export class UdpPort implements Port {
   }
 
   stats(): PortStats {
-    const s = sumStats(this.h.stats, 1);
-    s.oerrors += this.rxSt[RX_ICMP_ERRORS];
-    return s;
+    return sumStats(this.h.stats, 1);
   }
 
   /** Detaches this thread's queue context; the socket stays open until release(). */
@@ -193,6 +190,6 @@ export class UdpPort implements Port {
 
   private rxFailed(rc: number): void {
     if (rc === EBADF || rc === EINVAL) throw new PortError(`${this.name}: rxBurst failed: ${errnoName(-rc)}${rc === EBADF ? ' (port closed?)' : ''}`);
-    this.rxSt[maybeIcmp(rc) ? RX_ICMP_ERRORS : RX_ERRORS]++;
+    this.rxSt[maybeIcmp(rc) ? RX_OERRORS : RX_ERRORS]++;
   }
 }
