@@ -2,4 +2,4 @@
 
 export const ETHER_ADDR_LEN = 6;
 /** Destination MAC, source MAC, EtherType: the shortest frame a port accepts. */
-export const ETHER_HDR_LEN = 14;
+export const ETH_HLEN = 14;

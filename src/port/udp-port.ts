@@ -8,7 +8,7 @@
 import * as os from 'node:os';
 import type { Mempool } from '../mempool/mempool';
 import { errnoName, udpCtxCreate, udpCtxFree, udpCtxSetMbufs, udpRx, udpTx } from '../native';
-import { ETHER_HDR_LEN } from '../net/ether';
+import { ETH_HLEN } from '../net/headers';
 import { VXLAN_HLEN, vxlanVni } from '../net/vxlan';
 import {
   RX_BYTES, RX_ERRORS, RX_MISSED, RX_NOMBUF, RX_OERRORS, RX_PACKETS, TX_BYTES, TX_ERRORS, TX_PACKETS, rxLine, sumStats, txLine,
@@ -109,7 +109,7 @@ export class UdpPort implements Port {
         if (vxlanVni(data, m * elt + hdr, len) !== vni) continue; // short, no I flag, other VNI
         len -= VXLAN_HLEN;
       }
-      if (len < ETHER_HDR_LEN) continue;
+      if (len < ETH_HLEN) continue;
       // Keep valid frames in front, in arrival order; rejected ones move back.
       mbufs[i] = mbufs[good];
       mbufs[good++] = m;
