@@ -21,6 +21,9 @@ interface Shim {
   udp_rx(ctx: number, n: number): number;
   udp_tx(ctx: number, start: number, n: number): number;
   udp_layout(): UdpLayout;
+  mem_copy_register(dst: ArrayBufferView, src: ArrayBufferView, desc: Uint32Array): number;
+  mem_copy_unregister(id: number): number;
+  mem_copy_burst(id: number, n: number): number;
 }
 
 /** Constants udp.c was built with; a test checks src/port/udp-port.ts agrees. */
@@ -186,4 +189,38 @@ let layout: UdpLayout | undefined;
 export function udpLayout(): UdpLayout {
   if (layout === undefined) layout = shim.udp_layout();
   return layout;
+}
+
+// ---- bulk copies between registered views (native-shims/src/copy.c) ----
+
+/** Byte offsets in a copy descriptor are uint32: views must be below 4 GiB. */
+const COPY_VIEW_MAX = 0xffffffff;
+
+/**
+ * Registers a bulk copy from `src` to `dst` driven by `desc`, a Uint32Array of
+ * triples (dst byte offset, src byte offset, length). Returns an id for
+ * memCopyBurst. The caller keeps all three views referenced until it calls
+ * memCopyUnregister from the same thread.
+ */
+export function memCopyRegister(dst: Uint8Array, src: Uint8Array, desc: Uint32Array): number {
+  if (!(dst instanceof Uint8Array) || !(src instanceof Uint8Array)) throw new TypeError('memCopyRegister: dst and src must be Uint8Arrays');
+  if (!(desc instanceof Uint32Array) || desc.length < 3 || desc.length % 3 !== 0) throw new TypeError('memCopyRegister: desc must be a Uint32Array of (dst, src, len) triples');
+  if (dst.byteLength > COPY_VIEW_MAX || src.byteLength > COPY_VIEW_MAX) throw new RangeError('memCopyRegister: views must be smaller than 4 GiB');
+  const id = shim.mem_copy_register(dst, src, desc);
+  if (id < 0) throw new Error(`memCopyRegister failed: ${errnoName(-id)}`);
+  return id;
+}
+
+export function memCopyUnregister(id: number): void {
+  shim.mem_copy_unregister(id);
+}
+
+/**
+ * Hot path: copies the first `n` triples of the registered descriptor.
+ * Returns n, or -EINVAL if a triple falls outside the views (nothing is
+ * written out of bounds; copies before the bad triple are done). Integers
+ * only, validated by C: the caller guarantees n <= desc.length / 3.
+ */
+export function memCopyBurst(id: number, n: number): number {
+  return shim.mem_copy_burst(id, n);
 }

@@ -38,7 +38,11 @@ NAPI_MODULE_INIT() {
       export_fn(env, exports, "udp_rx", tsfwd_udp_rx) != napi_ok ||
       export_fn(env, exports, "udp_tx", tsfwd_udp_tx) != napi_ok ||
       export_fn(env, exports, "udp_layout", tsfwd_udp_layout) != napi_ok ||
-      tsfwd_udp_init(env) != napi_ok)
+      tsfwd_udp_init(env) != napi_ok ||
+      export_fn(env, exports, "mem_copy_register", tsfwd_mem_copy_register) != napi_ok ||
+      export_fn(env, exports, "mem_copy_unregister", tsfwd_mem_copy_unregister) != napi_ok ||
+      export_fn(env, exports, "mem_copy_burst", tsfwd_mem_copy_burst) != napi_ok ||
+      tsfwd_copy_init(env) != napi_ok)
     return NULL;
   return exports;
 }

@@ -24,6 +24,10 @@ napi_value tsfwd_cpu_get_affinity(napi_env env, napi_callback_info info);
 napi_value tsfwd_cpu_yield(napi_env env, napi_callback_info info);
 napi_value tsfwd_mem_address(napi_env env, napi_callback_info info);
 napi_value tsfwd_netns_set(napi_env env, napi_callback_info info);
+napi_value tsfwd_mem_copy_register(napi_env env, napi_callback_info info);
+napi_value tsfwd_mem_copy_unregister(napi_env env, napi_callback_info info);
+napi_value tsfwd_mem_copy_burst(napi_env env, napi_callback_info info);
+napi_status tsfwd_copy_init(napi_env env);
 
 /* Mbuf metadata words read by tx; must match src/mempool/layout.ts. */
 #define TSFWD_MBUF_META_WORDS 8
