@@ -11,6 +11,7 @@ const DRIVERS: Record<string, () => PortDriver> = {
   net_null: () => (require('./null') as { driver: PortDriver }).driver,
   net_ring: () => (require('./ring-port') as { driver: PortDriver }).driver,
   net_udp: () => (require('./udp') as { driver: PortDriver }).driver,
+  net_pcap: () => (require('./pcap') as { driver: PortDriver }).driver,
   /* eslint-enable @typescript-eslint/no-require-imports */
 };
 

@@ -1,0 +1,296 @@
+// net_pcap: replays a pcap file on rx and writes one on tx (DPDK's pcap PMD).
+//   net_pcap0,rx_pcap=in.pcap[,tx_pcap=out.pcap][,infinite_rx=1]
+// rx: the whole capture is loaded at open into a shared image (pcap-image.ts)
+// and copied into mbufs burst by burst with one native call per burst; the
+// capture timestamp goes into the mbuf. Frames that do not fit the data room,
+// and runts, are counted in ierrors and skipped. Without infinite_rx rx
+// returns 0 after the last packet; with it the replay wraps around.
+// tx: records are built in a preallocated buffer (headers by DataView, frames
+// by the native burst copy) and written with one write per burst to a
+// nanosecond pcap file, as DPDK's pcap PMD writes. The mbuf timestamp is used
+// when set, else the time of the burst. Without tx_pcap, tx frees and counts
+// (DPDK's eth_tx_drop).
+// A truncated or corrupt rx file (cut mid-record, caplen above 262144) still
+// opens when packets precede the damage: one stderr line names the byte
+// offset and how many packets are replayed, and ierrors starts at 1. With no
+// packet before it, or with a bad magic, wrong version or non-Ethernet link
+// type, open fails with one line. Like `tcpdump -r`, which prints what it
+// could read and then the error.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Mempool } from '../mempool/mempool';
+import { MBUF_META_WORDS, MBUF_TS_HI, MBUF_TS_LO } from '../mempool/layout';
+import { memCopyBurst, memCopyRegister, memCopyUnregister } from '../native';
+import { boolArg } from './devargs';
+import { claim, virtualMac } from './registry';
+import { ETHER_HDR_LEN, PCAP_REC_HDR_LEN, fileHeader, splitNs } from './pcap-format';
+import { IDX_LEN, IDX_OFF, IDX_TS_HI, IDX_TS_LO, IDX_WORDS, attachImage } from './pcap-image';
+import { CaptureError, loadCapture } from './pcap-load';
+import { RX_BYTES, RX_ERRORS, RX_NOMBUF, RX_PACKETS, TX_BYTES, TX_ERRORS, TX_PACKETS, rxLine, statsBytesFor, sumStats, txLine } from './stats';
+import { OpenContext, Port, PortDriver, PortError, PortHandle, PortStats } from './types';
+
+interface PcapState {
+  /** Capture image, or null without rx_pcap. */
+  image: SharedArrayBuffer | null;
+  /** Uint32 words CTL_*: the replay position, written by whichever thread polls rx. */
+  ctl: SharedArrayBuffer;
+  infinite: boolean;
+  /** tx_pcap file descriptor (process-wide), or -1: tx drops. */
+  txFd: number;
+}
+
+const CTL_RX_NEXT = 0;   // index of the next packet to replay
+const CTL_RX_PASSES = 1; // completed passes over the capture (infinite_rx)
+const CTL_WORDS = 16;    // one cache line
+
+/** Copy descriptors per native call; longer bursts make several calls. */
+const DESC_N = 256;
+/** tx buffer: a burst of 256 max-size frames is a few writes; any one record fits. */
+const TX_BUF_BYTES = 256 * 1024;
+
+/** Writes buf[0, len) to fd; false on an OS error (disk full): the caller counts oerrors. */
+function writeAll(fd: number, buf: Uint8Array, len: number): boolean {
+  // A function of its own so the try stays out of txBurst's loop; runs once per burst.
+  try {
+    for (let off = 0; off < len;) off += fs.writeSync(fd, buf, off, len - off);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+class PcapPort implements Port {
+  readonly id: number;
+  readonly name: string;
+  readonly mac: Uint8Array;
+  readonly nbQueues = 1;
+  private readonly rxSt: Float64Array;
+  private readonly txSt: Float64Array;
+  private readonly ctl: Uint32Array;
+  private readonly infinite: boolean;
+  private readonly count: number;
+  private readonly index: Uint32Array;
+  private readonly imageBytes: Uint8Array; // registered copy source: held while registered
+  private readonly rxDesc = new Uint32Array(DESC_N * 3);
+  private readonly rxCopy: number;
+  private readonly fd: number;
+  private readonly txBuf: Uint8Array;
+  private readonly txView: DataView;
+  private readonly txDesc = new Uint32Array(DESC_N * 3);
+  private readonly txCopy: number;
+  private readonly ts = new Float64Array(2);
+
+  constructor(private readonly h: PortHandle, private readonly mp: Mempool) {
+    const st = h.state as PcapState;
+    this.id = h.id;
+    this.name = h.name;
+    this.mac = Uint8Array.from(h.mac);
+    this.rxSt = rxLine(h.stats, 0);
+    this.txSt = txLine(h.stats, 0);
+    this.ctl = new Uint32Array(st.ctl);
+    this.infinite = st.infinite;
+    const img = st.image ? attachImage(st.image) : { count: 0, index: new Uint32Array(0), bytes: new Uint8Array(0) };
+    this.count = img.count;
+    this.index = img.index;
+    this.imageBytes = img.bytes;
+    this.rxCopy = st.image ? memCopyRegister(mp.data, this.imageBytes, this.rxDesc) : -1;
+    this.fd = st.txFd;
+    this.txBuf = new Uint8Array(st.txFd >= 0 ? TX_BUF_BYTES : 0);
+    this.txView = new DataView(this.txBuf.buffer);
+    this.txCopy = st.txFd >= 0 ? memCopyRegister(this.txBuf, mp.data, this.txDesc) : -1;
+  }
+
+  rxBurst(_queue: number, mbufs: Uint32Array, max: number): number {
+    const count = this.count;
+    const ctl = this.ctl;
+    const inf = this.infinite;
+    let next = ctl[CTL_RX_NEXT]; // only the thread polling rx writes it
+    let want = max;
+    if (!inf && count - next < want) want = count - next;
+    if (want <= 0 || count === 0) return 0;
+    const mp = this.mp;
+    if (mp.getBulk(mbufs, want) === 0) { this.rxSt[RX_NOMBUF]++; return 0; }
+    const idx = this.index;
+    const desc = this.rxDesc;
+    const meta = mp.meta;
+    const room = mp.dataRoom;
+    let k = 0;
+    let d = 0;
+    let bytes = 0;
+    let errors = 0;
+    for (let v = 0; v < want; v++) {
+      const b = next * IDX_WORDS;
+      if (++next === count && inf) { next = 0; ctl[CTL_RX_PASSES]++; }
+      const len = idx[b + IDX_LEN];
+      if (len < ETHER_HDR_LEN || len > room) { errors++; continue; }
+      const m = mbufs[k++];
+      mp.reset(m);
+      mp.setDataLen(m, len);
+      mp.setPort(m, this.id);
+      meta[m * MBUF_META_WORDS + MBUF_TS_LO] = idx[b + IDX_TS_LO];
+      meta[m * MBUF_META_WORDS + MBUF_TS_HI] = idx[b + IDX_TS_HI];
+      desc[d * 3] = mp.mtod(m);
+      desc[d * 3 + 1] = idx[b + IDX_OFF];
+      desc[d * 3 + 2] = len;
+      if (++d === DESC_N) { memCopyBurst(this.rxCopy, d); d = 0; }
+      bytes += len;
+    }
+    // Lengths were checked against the data room and offsets at load: the copy cannot fail.
+    if (d > 0) memCopyBurst(this.rxCopy, d);
+    if (k < want) mp.putBulkFrom(mbufs, k, want - k);
+    ctl[CTL_RX_NEXT] = next;
+    const st = this.rxSt;
+    st[RX_PACKETS] += k;
+    st[RX_BYTES] += bytes;
+    st[RX_ERRORS] += errors;
+    return k;
+  }
+
+  txBurst(_queue: number, mbufs: Uint32Array, n: number): number {
+    const mp = this.mp;
+    const st = this.txSt;
+    if (this.fd < 0) {
+      let dropped = 0;
+      for (let i = 0; i < n; i++) dropped += mp.dataLen(mbufs[i]);
+      mp.putBulk(mbufs, n);
+      st[TX_PACKETS] += n;
+      st[TX_BYTES] += dropped;
+      return n;
+    }
+    const buf = this.txBuf;
+    const dv = this.txView;
+    const desc = this.txDesc;
+    const meta = mp.meta;
+    const ts = this.ts;
+    let nowSec = -1;
+    let nowNs = 0;
+    let pos = 0;
+    let d = 0;
+    let bytes = 0;
+    let lostPkts = 0;
+    let lostBytes = 0;
+    for (let i = 0; i < n; i++) {
+      const m = mbufs[i];
+      const len = mp.dataLen(m);
+      if (pos + PCAP_REC_HDR_LEN + len > buf.length || d === DESC_N) {
+        memCopyBurst(this.txCopy, d);
+        if (!writeAll(this.fd, buf, pos)) { lostPkts += d; lostBytes += pos - d * PCAP_REC_HDR_LEN; }
+        pos = 0;
+        d = 0;
+      }
+      const hi = meta[m * MBUF_META_WORDS + MBUF_TS_HI];
+      const lo = meta[m * MBUF_META_WORDS + MBUF_TS_LO];
+      if ((hi | lo) !== 0) {
+        splitNs(hi, lo, ts);
+        dv.setUint32(pos, ts[0], true);
+        dv.setUint32(pos + 4, ts[1], true);
+      } else {
+        if (nowSec < 0) {
+          // One clock read per burst, and only if some mbuf carries no timestamp.
+          const ms = performance.timeOrigin + performance.now();
+          nowSec = Math.floor(ms / 1000);
+          nowNs = Math.min(Math.floor((ms - nowSec * 1000) * 1e6), 999_999_999);
+        }
+        dv.setUint32(pos, nowSec, true);
+        dv.setUint32(pos + 4, nowNs, true);
+      }
+      dv.setUint32(pos + 8, len, true);
+      dv.setUint32(pos + 12, len, true);
+      desc[d * 3] = pos + PCAP_REC_HDR_LEN;
+      desc[d * 3 + 1] = mp.mtod(m);
+      desc[d * 3 + 2] = len;
+      d++;
+      pos += PCAP_REC_HDR_LEN + len;
+      bytes += len;
+    }
+    if (d > 0) {
+      memCopyBurst(this.txCopy, d);
+      if (!writeAll(this.fd, buf, pos)) { lostPkts += d; lostBytes += pos - d * PCAP_REC_HDR_LEN; }
+    }
+    mp.putBulk(mbufs, n);
+    st[TX_PACKETS] += n - lostPkts;
+    st[TX_BYTES] += bytes - lostBytes;
+    st[TX_ERRORS] += lostPkts;
+    return n;
+  }
+
+  stats(): PortStats { return sumStats(this.h.stats, 1); }
+
+  close(): void {
+    if (this.rxCopy >= 0) memCopyUnregister(this.rxCopy);
+    if (this.txCopy >= 0) memCopyUnregister(this.txCopy);
+  }
+}
+
+/** The path two ports writing the same file would share: realpath of its directory + name. */
+function txTarget(name: string, file: string): string {
+  const abs = path.resolve(file);
+  let dir: string;
+  try {
+    dir = fs.realpathSync(path.dirname(abs));
+  } catch {
+    throw new PortError(`${name}: tx_pcap ${file}: directory ${path.dirname(abs)} does not exist`);
+  }
+  const target = path.join(dir, path.basename(abs));
+  try {
+    return fs.realpathSync(target); // an existing file may be a symlink
+  } catch {
+    return target;
+  }
+}
+
+function openTx(name: string, file: string, target: string): number {
+  let fd: number;
+  try {
+    fd = fs.openSync(target, 'w', 0o644);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new PortError(`${name}: tx_pcap ${file}: cannot open for writing: ${code === 'EISDIR' ? 'is a directory' : code ?? (e as Error).message}`);
+  }
+  if (!writeAll(fd, fileHeader(true), 24)) {
+    fs.closeSync(fd);
+    throw new PortError(`${name}: tx_pcap ${file}: cannot write the file header`);
+  }
+  return fd;
+}
+
+export const driver: PortDriver = {
+  name: 'net_pcap',
+  keys: ['rx_pcap', 'tx_pcap', 'infinite_rx'],
+  required: [],
+  async open(ctx: OpenContext): Promise<PortHandle> {
+    const { name, args } = ctx;
+    const rxFile = args.get('rx_pcap');
+    const txFile = args.get('tx_pcap');
+    const infinite = boolArg(name, args, 'infinite_rx', false);
+    if (rxFile === undefined && txFile === undefined) throw new PortError(`${name}: needs rx_pcap=FILE, tx_pcap=FILE or both`);
+    if (rxFile === '' || txFile === '') throw new PortError(`${name}: empty file name in ${rxFile === '' ? 'rx_pcap' : 'tx_pcap'}=`);
+    if (infinite && rxFile === undefined) throw new PortError(`${name}: infinite_rx=1 needs rx_pcap=FILE`);
+    const target = txFile !== undefined ? txTarget(name, txFile) : undefined;
+    if (target !== undefined) claim(name, `file:${target}`, `file ${txFile}`);
+    const stats = new SharedArrayBuffer(statsBytesFor(1));
+    let image: SharedArrayBuffer | null = null;
+    if (rxFile !== undefined) {
+      const where = `${name}: rx_pcap ${rxFile}`;
+      const cap = await loadCapture(rxFile).catch((e: Error) => {
+        throw e instanceof CaptureError ? new PortError(`${where}: ${e.message}`) : e;
+      });
+      if (cap.damage !== undefined) {
+        if (cap.count === 0) throw new PortError(`${where}: ${cap.damage}; no packets before it to replay`);
+        // Open still succeeds (as tcpdump -r prints what it read); one line, counted once in ierrors.
+        process.stderr.write(`${where}: ${cap.damage}; replaying the ${cap.count} packets before it\n`);
+        rxLine(stats, 0)[RX_ERRORS] = 1;
+      }
+      image = cap.image;
+    }
+    // Last, so that nothing is left open when the rx file fails.
+    const txFd = txFile !== undefined ? openTx(name, txFile, target!) : -1;
+    const state: PcapState = { image, ctl: new SharedArrayBuffer(CTL_WORDS * 4), infinite, txFd };
+    return { driver: 'net_pcap', id: ctx.id, name, mac: virtualMac(ctx.id), nbQueues: 1, stats, state };
+  },
+  attach: (h, pool) => new PcapPort(h, pool),
+  release(h: PortHandle): void {
+    const st = h.state as PcapState;
+    if (st.txFd >= 0) fs.closeSync(st.txFd);
+  },
+};
