@@ -17,15 +17,15 @@
 // type, open fails with one line. Like `tcpdump -r`, which prints what it
 // could read and then the error.
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { Mempool } from '../mempool/mempool';
 import { MBUF_META_WORDS, MBUF_TS_HI, MBUF_TS_LO } from '../mempool/layout';
 import { memCopyBurst, memCopyRegister, memCopyUnregister } from '../native';
 import { boolArg } from './devargs';
 import { claim, virtualMac } from './registry';
-import { ETHER_HDR_LEN, PCAP_REC_HDR_LEN, fileHeader, splitNs } from './pcap-format';
+import { ETHER_HDR_LEN, PCAP_REC_HDR_LEN, splitNs } from './pcap-format';
 import { IDX_LEN, IDX_OFF, IDX_TS_HI, IDX_TS_LO, IDX_WORDS, attachImage } from './pcap-image';
 import { CaptureError, loadCapture } from './pcap-load';
+import { openTx, txTarget, writeAll } from './pcap-writer';
 import { RX_BYTES, RX_ERRORS, RX_NOMBUF, RX_PACKETS, TX_BYTES, TX_ERRORS, TX_PACKETS, rxLine, statsBytesFor, sumStats, txLine } from './stats';
 import { OpenContext, Port, PortDriver, PortError, PortHandle, PortStats } from './types';
 
@@ -47,17 +47,6 @@ const CTL_WORDS = 16;    // one cache line
 const DESC_N = 256;
 /** tx buffer: a burst of 256 max-size frames is a few writes; any one record fits. */
 const TX_BUF_BYTES = 256 * 1024;
-
-/** Writes buf[0, len) to fd; false on an OS error (disk full): the caller counts oerrors. */
-function writeAll(fd: number, buf: Uint8Array, len: number): boolean {
-  // A function of its own so the try stays out of txBurst's loop; runs once per burst.
-  try {
-    for (let off = 0; off < len;) off += fs.writeSync(fd, buf, off, len - off);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 class PcapPort implements Port {
   readonly id: number;
@@ -97,7 +86,12 @@ class PcapPort implements Port {
     this.fd = st.txFd;
     this.txBuf = new Uint8Array(st.txFd >= 0 ? TX_BUF_BYTES : 0);
     this.txView = new DataView(this.txBuf.buffer);
-    this.txCopy = st.txFd >= 0 ? memCopyRegister(this.txBuf, mp.data, this.txDesc) : -1;
+    try {
+      this.txCopy = st.txFd >= 0 ? memCopyRegister(this.txBuf, mp.data, this.txDesc) : -1;
+    } catch (e) {
+      if (this.rxCopy >= 0) memCopyUnregister(this.rxCopy);
+      throw e;
+    }
   }
 
   rxBurst(_queue: number, mbufs: Uint32Array, max: number): number {
@@ -220,38 +214,6 @@ class PcapPort implements Port {
     if (this.rxCopy >= 0) memCopyUnregister(this.rxCopy);
     if (this.txCopy >= 0) memCopyUnregister(this.txCopy);
   }
-}
-
-/** The path two ports writing the same file would share: realpath of its directory + name. */
-function txTarget(name: string, file: string): string {
-  const abs = path.resolve(file);
-  let dir: string;
-  try {
-    dir = fs.realpathSync(path.dirname(abs));
-  } catch {
-    throw new PortError(`${name}: tx_pcap ${file}: directory ${path.dirname(abs)} does not exist`);
-  }
-  const target = path.join(dir, path.basename(abs));
-  try {
-    return fs.realpathSync(target); // an existing file may be a symlink
-  } catch {
-    return target;
-  }
-}
-
-function openTx(name: string, file: string, target: string): number {
-  let fd: number;
-  try {
-    fd = fs.openSync(target, 'w', 0o644);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new PortError(`${name}: tx_pcap ${file}: cannot open for writing: ${code === 'EISDIR' ? 'is a directory' : code ?? (e as Error).message}`);
-  }
-  if (!writeAll(fd, fileHeader(true), 24)) {
-    fs.closeSync(fd);
-    throw new PortError(`${name}: tx_pcap ${file}: cannot write the file header`);
-  }
-  return fd;
 }
 
 export const driver: PortDriver = {
