@@ -4,11 +4,16 @@
 // microsecond magic of the same byte order in its first 4 bytes, and the
 // fraction it reports as "microseconds" is read as nanoseconds.
 //
-// pcap-parser ends silently on a truncated file and waits forever for the
-// body of a record whose caplen is absurd, so this module tracks the byte
+// What pcap-parser 0.2.1 does (lib/pcap-parser.js): it takes the byte order
+// from the magic's byte sequence (a1b2c3d4 big-endian, d4c3b2a1 little) and
+// reads every header field in it, so both orders work as they are. Its version
+// check rejects only when major AND minor both differ from 2.4, so the major
+// is checked here. It ends silently on a truncated file and waits forever for
+// the body of a record whose caplen is absurd, so this module tracks the byte
 // offset of every record itself: whatever is left when the parser ends, or a
 // caplen above libpcap's limit, becomes `damage`, a one-line description
-// naming the byte offset. Packets before the damage are kept.
+// naming the byte offset. Packets before the damage are kept. The file goes
+// to the parser as a single chunk, so it never concatenates buffers.
 import * as fs from 'node:fs';
 import { Readable } from 'node:stream';
 import * as pcapp from 'pcap-parser';
