@@ -24,6 +24,7 @@ interface Shim {
   mem_copy_register(dst: ArrayBufferView, src: ArrayBufferView, desc: Uint32Array): number;
   mem_copy_unregister(id: number): number;
   mem_copy_burst(id: number, n: number): number;
+  fd_write(fd: number, view: Uint8Array, offset: number, len: number): number;
 }
 
 /** Constants udp.c was built with; a test checks src/port/udp-port.ts agrees. */
@@ -223,4 +224,15 @@ export function memCopyUnregister(id: number): void {
  */
 export function memCopyBurst(id: number, n: number): number {
   return shim.mem_copy_burst(id, n);
+}
+
+// ---- file writes and the clock without allocation (fd.c, clock.c) ----
+
+/**
+ * Writes view[offset, offset + len) to `fd`, retrying short writes: returns
+ * len or -errno, never throws, allocates nothing (tx hot path, once per burst).
+ * The caller passes integers that fit the view; C checks them again.
+ */
+export function fdWrite(fd: number, view: Uint8Array, offset: number, len: number): number {
+  return shim.fd_write(fd, view, offset, len);
 }

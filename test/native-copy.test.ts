@@ -1,8 +1,11 @@
-// The shim's registered burst copy: exact bytes, bounds checked in C, slots
-// released and reusable.
+// The shim's registered burst copy (exact bytes, bounds checked in C, slots
+// released and reusable) and its allocation-free file write.
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { memCopyBurst, memCopyRegister, memCopyUnregister } from '../src/native';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fdWrite, memCopyBurst, memCopyRegister, memCopyUnregister } from '../src/native';
 
 test('memCopyBurst copies every described range and refuses out-of-bounds ones', () => {
   const src = new Uint8Array(new SharedArrayBuffer(1000)).map((_, i) => i & 0xff);
@@ -28,4 +31,20 @@ test('memCopyBurst copies every described range and refuses out-of-bounds ones',
   assert.throws(() => memCopyRegister(dst, src, new Uint32Array(4)), /triples/);
   // Slots are reused: far more register/unregister cycles than there are slots.
   for (let i = 0; i < 10_000; i++) memCopyUnregister(memCopyRegister(dst, src, desc));
+});
+
+test('fdWrite writes the whole range or returns -errno', () => {
+  const f = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tsfwd-fdw-')), 'out');
+  const fd = fs.openSync(f, 'w');
+  try {
+    const buf = Uint8Array.from({ length: 100 }, (_, i) => i);
+    assert.equal(fdWrite(fd, buf, 10, 50), 50);
+    assert.equal(fdWrite(fd, buf, 0, 0), 0);
+    assert.equal(fdWrite(fd, buf, 60, 41), -22, 'past the view: EINVAL');
+  } finally {
+    fs.closeSync(fd);
+  }
+  assert.deepEqual([...fs.readFileSync(f)], Array.from({ length: 50 }, (_, i) => i + 10));
+  assert.equal(fdWrite(1_000_000, new Uint8Array(4), 0, 4), -9, 'no such fd: EBADF');
+  fs.rmSync(path.dirname(f), { recursive: true });
 });

@@ -1,20 +1,16 @@
 // The tx side's file handling for net_pcap: which path a tx_pcap file really
 // is (for claims), opening it with the file header written, and the one write
-// per burst that txBurst makes.
+// per burst that txBurst makes (write(2) through the shim: no allocation).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { fdWrite } from '../native';
 import { PCAP_FILE_HDR_LEN, fileHeader } from './pcap-format';
 import { PortError } from './types';
 
 /** Writes buf[0, len) to fd; false on an OS error (disk full): the caller counts oerrors. */
 export function writeAll(fd: number, buf: Uint8Array, len: number): boolean {
-  // A function of its own so the try stays out of txBurst's loop; runs once per burst.
-  try {
-    for (let off = 0; off < len;) off += fs.writeSync(fd, buf, off, len - off);
-    return true;
-  } catch {
-    return false;
-  }
+  // Native write(2): fs.writeSync would allocate a context object per burst.
+  return fdWrite(fd, buf, 0, len) === len;
 }
 
 /** The path two ports writing the same file would share: realpath of its directory + name. */
