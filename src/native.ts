@@ -25,6 +25,7 @@ interface Shim {
   mem_copy_unregister(id: number): number;
   mem_copy_burst(id: number, n: number): number;
   fd_write(fd: number, view: Uint8Array, offset: number, len: number): number;
+  clock_realtime(out: Float64Array): number;
 }
 
 /** Constants udp.c was built with; a test checks src/port/udp-port.ts agrees. */
@@ -235,4 +236,13 @@ export function memCopyBurst(id: number, n: number): number {
  */
 export function fdWrite(fd: number, view: Uint8Array, offset: number, len: number): number {
   return shim.fd_write(fd, view, offset, len);
+}
+
+/**
+ * Wall-clock time into out[0] (seconds) and out[1] (nanoseconds), with no
+ * allocation (Date.now() and performance.now() return heap numbers). Returns
+ * 0 or -errno. `out` is a Float64Array of at least 2 elements.
+ */
+export function clockRealtime(out: Float64Array): number {
+  return shim.clock_realtime(out);
 }

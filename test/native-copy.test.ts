@@ -1,11 +1,11 @@
 // The shim's registered burst copy (exact bytes, bounds checked in C, slots
-// released and reusable) and its allocation-free file write.
+// released and reusable), and its allocation-free file write and clock.
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fdWrite, memCopyBurst, memCopyRegister, memCopyUnregister } from '../src/native';
+import { clockRealtime, fdWrite, memCopyBurst, memCopyRegister, memCopyUnregister } from '../src/native';
 
 test('memCopyBurst copies every described range and refuses out-of-bounds ones', () => {
   const src = new Uint8Array(new SharedArrayBuffer(1000)).map((_, i) => i & 0xff);
@@ -47,4 +47,15 @@ test('fdWrite writes the whole range or returns -errno', () => {
   assert.deepEqual([...fs.readFileSync(f)], Array.from({ length: 50 }, (_, i) => i + 10));
   assert.equal(fdWrite(1_000_000, new Uint8Array(4), 0, 4), -9, 'no such fd: EBADF');
   fs.rmSync(path.dirname(f), { recursive: true });
+});
+
+test('clockRealtime gives the wall clock as seconds and nanoseconds', () => {
+  const t = new Float64Array(2);
+  const before = Date.now();
+  assert.equal(clockRealtime(t), 0);
+  const after = Date.now();
+  assert.ok(Number.isInteger(t[0]) && Number.isInteger(t[1]) && t[1] >= 0 && t[1] < 1e9);
+  const ms = t[0] * 1000 + t[1] / 1e6;
+  assert.ok(ms >= before - 1 && ms <= after + 1, `${ms} within [${before}, ${after}]`);
+  assert.equal(clockRealtime(new Float64Array(1)), -22);
 });

@@ -19,7 +19,7 @@
 import * as fs from 'node:fs';
 import { Mempool } from '../mempool/mempool';
 import { MBUF_META_WORDS, MBUF_TS_HI, MBUF_TS_LO } from '../mempool/layout';
-import { memCopyBurst, memCopyRegister, memCopyUnregister } from '../native';
+import { clockRealtime, memCopyBurst, memCopyRegister, memCopyUnregister } from '../native';
 import { boolArg } from './devargs';
 import { claim, virtualMac } from './registry';
 import { ETHER_HDR_LEN, PCAP_REC_HDR_LEN, splitNs } from './pcap-format';
@@ -68,6 +68,7 @@ class PcapPort implements Port {
   private readonly txDesc = new Uint32Array(DESC_N * 3);
   private readonly txCopy: number;
   private readonly ts = new Float64Array(2);
+  private readonly now = new Float64Array(2);
 
   constructor(private readonly h: PortHandle, private readonly mp: Mempool) {
     const st = h.state as PcapState;
@@ -181,9 +182,9 @@ class PcapPort implements Port {
       } else {
         if (nowSec < 0) {
           // One clock read per burst, and only if some mbuf carries no timestamp.
-          const ms = performance.timeOrigin + performance.now();
-          nowSec = Math.floor(ms / 1000);
-          nowNs = Math.min(Math.floor((ms - nowSec * 1000) * 1e6), 999_999_999);
+          clockRealtime(this.now);
+          nowSec = this.now[0];
+          nowNs = this.now[1];
         }
         dv.setUint32(pos, nowSec, true);
         dv.setUint32(pos + 4, nowNs, true);

@@ -1,0 +1,28 @@
+/* Wall-clock time without a JS allocation: Date.now() and performance.now()
+ * return heap numbers, so a loop reading the clock once per burst (net_pcap
+ * tx stamping unstamped mbufs) would trigger a GC every ~30k reads. */
+#include <errno.h>
+#include <time.h>
+#include "shim.h"
+
+/* clock_realtime(out: Float64Array(2)) -> 0 | -errno: out = [seconds, nanoseconds]
+ * since the epoch (clock_gettime(CLOCK_REALTIME)). */
+napi_value tsfwd_clock_realtime(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  bool is_ta = false;
+  napi_typedarray_type type;
+  size_t n;
+  void *data;
+  TSFWD_CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1 || napi_is_typedarray(env, argv[0], &is_ta) != napi_ok || !is_ta ||
+      napi_get_typedarray_info(env, argv[0], &type, &n, &data, NULL, NULL) != napi_ok ||
+      type != napi_float64_array || n < 2)
+    return tsfwd_int(env, -EINVAL);
+  struct timespec ts;
+  if (clock_gettime(CLOCK_REALTIME, &ts) != 0) return tsfwd_int(env, -errno);
+  double *out = data;
+  out[0] = (double)ts.tv_sec;
+  out[1] = (double)ts.tv_nsec;
+  return tsfwd_int(env, 0);
+}
