@@ -26,6 +26,7 @@ interface Shim {
   mem_copy_burst(id: number, n: number): number;
   fd_write(fd: number, view: Uint8Array, offset: number, len: number): number;
   clock_realtime(out: Float64Array): number;
+  clock_mono_us(): number;
 }
 
 /** Constants udp.c was built with; a test checks src/port/udp-port.ts agrees. */
@@ -245,4 +246,12 @@ export function fdWrite(fd: number, view: Uint8Array, offset: number, len: numbe
  */
 export function clockRealtime(out: Float64Array): number {
   return shim.clock_realtime(out);
+}
+
+/** Mask for differences of monoUs() readings: ((b - a) & MONO_US_MASK). */
+export const MONO_US_MASK = 0x3fffffff;
+
+/** Monotonic microseconds modulo 2^30; a small integer, so reading it allocates nothing. */
+export function monoUs(): number {
+  return shim.clock_mono_us();
 }

@@ -131,7 +131,7 @@ test('l2fwd lcore: MAC rewrite byte for byte through net_ring ports, both direct
   const counters = Counters.create(1, 2);
   const config: L2fwdLcoreConfig = {
     pool: pool.buffer, ports: [portHandle(a), portHandle(b)], dst: [1, 0], rxByLcore: [[0, 1]], macUpdating: true,
-    burst: 32, counters: counters.buffer, nbLcores: 1, txFirst: false, drainMs: 0.1,
+    burst: 32, counters: counters.buffer, nbLcores: 1, txFirst: false, drainUs: 100,
   };
   const group = LcoreGroup.launch({ lcores: [cpus[0]], app: 'l2fwd', config });
   try {

@@ -44,6 +44,7 @@ NAPI_MODULE_INIT() {
       export_fn(env, exports, "mem_copy_burst", tsfwd_mem_copy_burst) != napi_ok ||
       export_fn(env, exports, "fd_write", tsfwd_fd_write) != napi_ok ||
       export_fn(env, exports, "clock_realtime", tsfwd_clock_realtime) != napi_ok ||
+      export_fn(env, exports, "clock_mono_us", tsfwd_clock_mono_us) != napi_ok ||
       tsfwd_copy_init(env) != napi_ok)
     return NULL;
   return exports;

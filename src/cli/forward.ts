@@ -95,7 +95,7 @@ function launchL2fwd(lcores: number[], plan: Plan, opt: L2fwdOptions, pool: Memp
   const config: L2fwdLcoreConfig = {
     pool: pool.buffer, ports: ports.map(portHandle), dst: plan.dst, rxByLcore: plan.rxByLcore,
     macUpdating: opt.macUpdating, burst: opt.burst, counters: counters.buffer, nbLcores: lcores.length,
-    txFirst: opt.txFirst, drainMs: 0.1,
+    txFirst: opt.txFirst, drainUs: 100,
   };
   return LcoreGroup.launch({ lcores, app: 'l2fwd', config });
 }
