@@ -28,7 +28,17 @@ NAPI_MODULE_INIT() {
       export_fn(env, exports, "cpu_get_current", tsfwd_cpu_get_current) != napi_ok ||
       export_fn(env, exports, "cpu_yield", tsfwd_cpu_yield) != napi_ok ||
       export_fn(env, exports, "mem_address", tsfwd_mem_address) != napi_ok ||
-      export_fn(env, exports, "netns_set", tsfwd_netns_set) != napi_ok)
+      export_fn(env, exports, "netns_set", tsfwd_netns_set) != napi_ok ||
+      export_fn(env, exports, "afp_ifinfo", tsfwd_afp_ifinfo) != napi_ok ||
+      export_fn(env, exports, "afp_queue_open", tsfwd_afp_queue_open) != napi_ok ||
+      export_fn(env, exports, "afp_queue_close", tsfwd_afp_queue_close) != napi_ok ||
+      export_fn(env, exports, "afp_bind", tsfwd_afp_bind) != napi_ok ||
+      export_fn(env, exports, "afp_unbind", tsfwd_afp_unbind) != napi_ok ||
+      export_fn(env, exports, "afp_set_mbufs", tsfwd_afp_set_mbufs) != napi_ok ||
+      export_fn(env, exports, "afp_rx", tsfwd_afp_rx) != napi_ok ||
+      export_fn(env, exports, "afp_tx", tsfwd_afp_tx) != napi_ok ||
+      export_fn(env, exports, "afp_live", tsfwd_afp_live) != napi_ok ||
+      export_fn(env, exports, "afp_layout", tsfwd_afp_layout) != napi_ok)
     return NULL;
   return exports;
 }

@@ -24,5 +24,15 @@ napi_value tsfwd_cpu_get_affinity(napi_env env, napi_callback_info info);
 napi_value tsfwd_cpu_yield(napi_env env, napi_callback_info info);
 napi_value tsfwd_mem_address(napi_env env, napi_callback_info info);
 napi_value tsfwd_netns_set(napi_env env, napi_callback_info info);
+napi_value tsfwd_afp_ifinfo(napi_env env, napi_callback_info info);
+napi_value tsfwd_afp_queue_open(napi_env env, napi_callback_info info);
+napi_value tsfwd_afp_queue_close(napi_env env, napi_callback_info info);
+napi_value tsfwd_afp_bind(napi_env env, napi_callback_info info);
+napi_value tsfwd_afp_unbind(napi_env env, napi_callback_info info);
+napi_value tsfwd_afp_set_mbufs(napi_env env, napi_callback_info info);
+napi_value tsfwd_afp_rx(napi_env env, napi_callback_info info);
+napi_value tsfwd_afp_tx(napi_env env, napi_callback_info info);
+napi_value tsfwd_afp_live(napi_env env, napi_callback_info info);
+napi_value tsfwd_afp_layout(napi_env env, napi_callback_info info);
 
 #endif
