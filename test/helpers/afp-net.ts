@@ -49,8 +49,10 @@ export class Capture {
   private partial = '';
   private constructor(private readonly proc: ChildProcess) {}
 
-  static start(ns: string, iface: string, ms = 5000): Promise<Capture> {
-    const proc = spawn('ip', ['netns', 'exec', ns, PYTHON, WIRE_PY, 'capture', iface], { stdio: ['pipe', 'pipe', 'inherit'] });
+  /** With `status`, lines are "<tp_status> <hex>" (use takeLines). */
+  static start(ns: string, iface: string, ms = 5000, status?: 'status'): Promise<Capture> {
+    const args = ['netns', 'exec', ns, PYTHON, WIRE_PY, 'capture', iface, ...(status ? [status] : [])];
+    const proc = spawn('ip', args, { stdio: ['pipe', 'pipe', 'inherit'] });
     const cap = new Capture(proc);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => { cap.stop(); reject(new Error(`capture on ${iface} not ready after ${ms} ms`)); }, ms);
@@ -67,10 +69,14 @@ export class Capture {
 
   /** Waits until `n` frames arrived (or `ms` passed), then a short settle for extras; returns and forgets them all. */
   async take(n: number, ms = 5000): Promise<Uint8Array[]> {
+    return (await this.takeLines(n, ms)).map((l) => new Uint8Array(Buffer.from(l, 'hex')));
+  }
+
+  async takeLines(n: number, ms = 5000): Promise<string[]> {
     const end = Date.now() + ms;
     while (this.lines.length < n && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
     await new Promise((r) => setTimeout(r, 50));
-    return this.lines.splice(0).map((l) => new Uint8Array(Buffer.from(l, 'hex')));
+    return this.lines.splice(0);
   }
 
   stop(): void {
