@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { Args } from '../src/cli/args';
 import { UsageError } from '../src/eal/corelist';
 import { getAffinity } from '../src/native';
+import { afPacketModesBench } from './af-packet-modes.bench';
 import { mempoolBench } from './mempool.bench';
 import { BenchOptions, BenchReport } from './options';
 import { ringBench } from './ring.bench';
@@ -12,6 +13,7 @@ import { ringBench } from './ring.bench';
 const SCENARIOS: Record<string, (o: BenchOptions) => Promise<BenchReport>> = {
   ring: ringBench,
   mempool: mempoolBench,
+  'af-packet': afPacketModesBench,
 };
 
 export async function runBench(argv: string[]): Promise<number> {
@@ -26,7 +28,8 @@ export async function runBench(argv: string[]): Promise<number> {
     else if (!SCENARIOS[o]) throw new UsageError(`bench: unknown scenario '${o}' (known: ${Object.keys(SCENARIOS).join(', ')})`);
     else names.push(o);
   }
-  if (names.length === 0) names.push(...Object.keys(SCENARIOS));
+  // Namespace scenarios (root, trafgen) run only when named.
+  if (names.length === 0) names.push(...Object.keys(SCENARIOS).filter((n) => n !== 'af-packet'));
   const cpus = getAffinity();
   if (cpus.length < 2) throw new Error(`benchmarks need 2 CPUs, this process may use ${cpus.length}`);
   const opts: BenchOptions = { runs, seconds, cpus: [cpus[0], cpus[1]], log: (l) => process.stderr.write(`${l}\n`) };
