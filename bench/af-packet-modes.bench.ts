@@ -75,7 +75,7 @@ function trafgenConf(size: number): string {
   return file;
 }
 
-interface Run { delivered: number; generated: number; forwarded: number; missed: number; gcs: number }
+interface Run { delivered: number; generated: number; forwarded: number; missed: number; dropped: number; gcs: number }
 
 async function once(t: Topo, mode: string, conf: string, cpus: [number, number], seconds: number): Promise<Run> {
   const pool = Mempool.create({ n: 8192 });
@@ -110,7 +110,7 @@ async function once(t: Topo, mode: string, conf: string, cpus: [number, number],
       group.stop();
       result = (await group.wait())[0].result as AfpFwdResult;
     }
-    return { delivered, generated, forwarded: result.frames, missed: ports[0].stats().imissed, gcs: result.gcs };
+    return { delivered, generated, forwarded: result.frames, missed: ports[0].stats().imissed, dropped: result.dropped, gcs: result.gcs };
   } finally {
     if (gen && gen.exitCode === null) await new Promise((r) => gen!.once('exit', r));
     for (const p of ports) p.close();
@@ -153,7 +153,7 @@ async function loop(t: Topo, mode: string, size: number, cpus: [number, number],
       group.stop();
       result = (await group.wait())[0].result as AfpFwdResult;
     }
-    return { delivered: rate, generated: 0, forwarded: result.frames, missed: rx.stats().imissed, gcs: result.gcs };
+    return { delivered: rate, generated: 0, forwarded: result.frames, missed: rx.stats().imissed, dropped: result.dropped, gcs: result.gcs };
   } finally {
     for (const p of ports) p.close();
   }
@@ -179,10 +179,10 @@ export async function afPacketModesBench(o: BenchOptions): Promise<BenchReport> 
             const r = await once(t, mode, conf, o.cpus, o.seconds);
             const k = `${size}/${mode}`;
             runs.set(k, [...(runs.get(k) ?? []), r]);
-            o.log(`  run ${i + 1} ${size} B ${mode}: delivered ${(r.delivered / 1e3).toFixed(0)} kpps (generator ${(r.generated / 1e3).toFixed(0)} kpps, imissed ${r.missed})`);
+            o.log(`  run ${i + 1} ${size} B ${mode}: delivered ${(r.delivered / 1e3).toFixed(0)} kpps (generator ${(r.generated / 1e3).toFixed(0)} kpps, imissed ${r.missed}, tx dropped ${r.dropped})`);
             const l = await loop(t, mode, size, o.cpus, o.seconds);
             runs.set(`loop/${k}`, [...(runs.get(`loop/${k}`) ?? []), l]);
-            o.log(`  run ${i + 1} ${size} B ${mode} loop: ${(l.delivered / 1e3).toFixed(0)} kpps (imissed ${l.missed})`);
+            o.log(`  run ${i + 1} ${size} B ${mode} loop: ${(l.delivered / 1e3).toFixed(0)} kpps (imissed ${l.missed}, tx dropped ${l.dropped})`);
           }
         } finally {
           fs.rmSync(conf, { force: true });

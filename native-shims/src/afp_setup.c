@@ -71,7 +71,7 @@ static int setopt(int fd, int level, int name, int val) {
 
 /* Opens one queue; see tsfwd_afp_queue_open for cfg/out. */
 static int queue_open(const int32_t *c, int32_t *o) {
-  int ifindex = c[0], mode = c[1], bypass = c[5], fanout = c[6], fanout_id = c[7], rcvbuf = c[9];
+  int ifindex = c[0], mode = c[1], bypass = c[5], fanout = c[6], fanout_id = c[7], sockbuf = c[9];
   uint32_t fsz = (uint32_t)c[2], fcnt = (uint32_t)c[3], bsz = (uint32_t)c[4];
   uint8_t *map = MAP_FAILED;
   size_t map_len = 0;
@@ -98,6 +98,13 @@ static int queue_open(const int32_t *c, int32_t *o) {
     o[0] = AFP_STEP_LOSS;
     if (setopt(fd, SOL_PACKET, PACKET_LOSS, 1) < 0) goto fail;
   }
+  /* Room for a ring's worth of frames in flight: tx skbs are charged to the
+   * socket until the device frees them (and rx skbs in mode mmsg). */
+  o[0] = AFP_STEP_SOCKBUF;
+  if (setopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, sockbuf) < 0 && setopt(fd, SOL_SOCKET, SO_SNDBUF, sockbuf) < 0) goto fail;
+  if (mode == AFP_MODE_MMSG && setopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, sockbuf) < 0 &&
+      setopt(fd, SOL_SOCKET, SO_RCVBUF, sockbuf) < 0)
+    goto fail;
   if (bypass) {
     o[0] = AFP_STEP_QDISC_BYPASS;
     if (setopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, 1) < 0) goto fail;
@@ -113,8 +120,6 @@ static int queue_open(const int32_t *c, int32_t *o) {
     map = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (map == MAP_FAILED) goto fail;
   } else {
-    o[0] = AFP_STEP_RCVBUF;
-    if (setopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, rcvbuf) < 0 && setopt(fd, SOL_SOCKET, SO_RCVBUF, rcvbuf) < 0) goto fail;
     o[0] = AFP_STEP_AUXDATA;
     if (setopt(fd, SOL_PACKET, PACKET_AUXDATA, 1) < 0) goto fail;
   }
@@ -169,7 +174,7 @@ fail:
 
 /* afp_queue_open(cfg Int32Array(10), out Int32Array(3)) -> queue id | -errno
  * cfg: ifindex, mode, framesz, framecnt, blocksz, qdisc_bypass,
- *      fanout (type | flags << 8, or -1 for none), fanout group id, tx_max, rcvbuf
+ *      fanout (type | flags << 8, or -1 for none), fanout group id, tx_max, socket buffer bytes
  * out: step reached (enum afp_step), fanout group id, fd */
 napi_value tsfwd_afp_queue_open(napi_env env, napi_callback_info info) {
   size_t argc = 2, lc = 0, lo = 0;

@@ -35,8 +35,9 @@ const VLAN_HLEN = 4;
 /** Setup steps in afp.h's enum afp_step order, named for error messages. */
 export const AFP_STEPS = [
   'socket(AF_PACKET)', 'setsockopt(PACKET_VERSION)', 'setsockopt(PACKET_VNET_HDR)', 'setsockopt(PACKET_IGNORE_OUTGOING)',
-  'setsockopt(PACKET_LOSS)', 'setsockopt(PACKET_QDISC_BYPASS)', 'setsockopt(PACKET_RX_RING)', 'setsockopt(PACKET_TX_RING)',
-  'mmap of the rings', 'setsockopt(SO_RCVBUF)', 'setsockopt(PACKET_AUXDATA)', 'bind', 'PACKET_MR_PROMISC', 'setsockopt(PACKET_FANOUT)',
+  'setsockopt(PACKET_LOSS)', 'setsockopt(SO_SNDBUF/SO_RCVBUF)', 'setsockopt(PACKET_QDISC_BYPASS)', 'setsockopt(PACKET_RX_RING)',
+  'setsockopt(PACKET_TX_RING)', 'mmap of the rings', 'setsockopt(PACKET_AUXDATA)', 'bind', 'setsockopt(PACKET_ADD_MEMBERSHIP PROMISC)',
+  'setsockopt(PACKET_FANOUT)',
   'getsockopt(PACKET_FANOUT)', 'queue table',
 ];
 
@@ -108,8 +109,8 @@ function open(ctx: OpenContext): PortHandle {
   cfg[AFP_CFG.QDISC_BYPASS] = c.qdiscBypass ? 1 : 0;
   cfg[AFP_CFG.FANOUT] = -1;
   cfg[AFP_CFG.TX_MAX] = maxFrame;
-  // mmsg: as much socket buffer as the rings would hold (the kernel doubles it).
-  cfg[AFP_CFG.RCVBUF] = Math.min(c.framecnt * c.framesz, 1 << 30);
+  // Socket buffers for as many bytes as a ring holds (the kernel doubles the value).
+  cfg[AFP_CFG.SOCKBUF] = Math.min(c.framecnt * c.framesz, 1 << 30);
   const out = new Int32Array(3);
   const queues: number[] = [];
   const fds: number[] = [];
