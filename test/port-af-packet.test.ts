@@ -115,9 +115,16 @@ for (const mode of MODES) {
             tagged(0, 64, 0x8100, 0x0064), tagged(1, 1518, 0x8100, 0xe00a), tagged(2, 60, 0x8100, 0x0000),
             tagged(3, 100, 0x88a8, 0x0123, 0x0456), tagged(4, 1514, 0x88a8, 0x0fff, 0x0001), testFrame(5, 1514),
           ];
+          const mac = w.tn.exec(w.nsF, ['cat', `/sys/class/net/${w.dev}/address`]).trim();
+          assert.equal(Buffer.from(port.mac).toString('hex').match(/../g)!.join(':'), mac, 'the port has the interface MAC');
           inject(w.tn, w.nsW, w.peer, frames);
           const got = await rxAll(port, frames.length, 32);
           assert.deepEqual(got.map((m) => frameOf(pool, m)), frames, 'rx re-inserts the tags the kernel stripped');
+          for (const m of got) {
+            // mmap: the ring's kernel timestamp (ns, realtime); mmsg: none.
+            if (mode === 'mmap') assert.ok(Math.abs(pool.timestamp(m) / 1e6 - Date.now()) < 60_000, 'rx timestamp is now');
+            else assert.equal(pool.timestamp(m), 0);
+          }
           await txAll(port, got, 32);
           assert.deepEqual(await cap.take(frames.length), frames, 'tx sends them as they are');
           assert.deepEqual(await rxAll(port, 1, 32, 200), [], 'nothing of our own tx comes back');

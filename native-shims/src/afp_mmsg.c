@@ -40,6 +40,10 @@ int afp_rx_mmsg(struct afp_bind *b, uint32_t avail, uint32_t max) {
   struct afp_mmsg *mm = b->mm;
   for (uint32_t i = 0; i < max; i++) {
     uint32_t m = b->stash[avail - 1 - i];
+    if (m >= b->nb_mbufs) { /* not an mbuf (a bug upstream): receive into none from here */
+      max = i;
+      break;
+    }
     mm->iov[2 * i].iov_base = &mm->vnet[i];
     mm->iov[2 * i].iov_len = AFP_VNET_LEN;
     mm->iov[2 * i + 1].iov_base = b->data + (size_t)m * b->elt_size + b->headroom;
@@ -53,7 +57,7 @@ int afp_rx_mmsg(struct afp_bind *b, uint32_t avail, uint32_t max) {
     mh->msg_controllen = sizeof(mm->cmsg[i].buf);
     mh->msg_flags = 0;
   }
-  int r = recvmmsg(b->q->fd, mm->msgs, max, MSG_DONTWAIT, NULL);
+  int r = max ? recvmmsg(b->q->fd, mm->msgs, max, MSG_DONTWAIT, NULL) : 0;
   if (r <= 0) r = 0; /* EAGAIN: nothing waiting; other errors show up as no frames */
   uint32_t n = 0, nbad = 0, bad[AFP_MAX_BURST];
   uint64_t bytes = 0;

@@ -34,6 +34,8 @@ int afp_rx_ring(struct afp_bind *b, uint32_t avail, uint32_t max) {
      * header fields read below are complete. */
     uint32_t st = __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
     if (!(st & TP_STATUS_USER)) break;
+    uint32_t m = b->stash[avail - 1 - n];
+    if (m >= b->nb_mbufs) break; /* not an mbuf (a bug upstream): write nothing, keep the frame */
     seen++;
     losing |= st & TP_STATUS_LOSING;
     uint8_t *src = (uint8_t *)h + h->tp_mac;
@@ -49,7 +51,6 @@ int afp_rx_ring(struct afp_bind *b, uint32_t avail, uint32_t max) {
     if (ok && (vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM))
       ok = afp_csum_complete(src, len, vh->csum_start, vh->csum_offset) == 0;
     if (ok) {
-      uint32_t m = b->stash[avail - 1 - n];
       uint8_t *dst = b->data + (size_t)m * b->elt_size + b->headroom;
       if (vlan) {
         /* The kernel moved the 802.1Q/802.1ad tag into tp_vlan_tci (skb_vlan_untag):
