@@ -4,7 +4,7 @@
 // `ip netns exec`), never with tsfwd itself.
 import { after, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LcoreGroup } from '../src/eal/launch';
@@ -18,7 +18,8 @@ import { RX_BYTES, RX_ERRORS, RX_MISSED, RX_PACKETS, TX_BYTES, TX_ERRORS, TX_PAC
 import type { Port } from '../src/port/types';
 import { withNetns } from '../src/topo/netns';
 import type { FwdConfig, FwdResult } from './helpers/afp-fwd-app';
-import { Capture, PYTHON, WIRE_PY, Wire1, inject, quietNs, wire1 } from './helpers/afp-net';
+import { load, tagged, udpFrame } from './helpers/afp-frames';
+import { Capture, PYTHON, WIRE_PY, Wire1, inject, quietNs, runPy, socketMappings, udpSnmp, wire1 } from './helpers/afp-net';
 import { frameOf, runConformance, rxAll, testFrame, txAll } from './helpers/conformance';
 import { TestNet, netSkipReason } from './helpers/testnet';
 
@@ -31,17 +32,6 @@ after(() => { for (const w of shared.splice(0)) w.tn.destroy(); });
 const open = (ns: string, devargs: string, pool: Mempool, id = nextId++): Promise<Port> =>
   withNetns(ns, () => openPort(devargs, { id, pool }));
 
-function socketMappings(): number {
-  return fs.readFileSync('/proc/self/maps', 'utf8').split('\n').filter((l) => l.includes('socket:[')).length;
-}
-
-/** Puts frames in fresh mbufs. */
-function load(pool: Mempool, frames: Uint8Array[]): Uint32Array {
-  const m = new Uint32Array(frames.length);
-  assert.equal(pool.allocBulk(m, frames.length), frames.length);
-  frames.forEach((f, i) => { pool.setDataLen(m[i], f.length); pool.data.set(f, pool.mtod(m[i])); });
-  return m;
-}
 
 for (const mode of MODES) {
   runConformance({
@@ -91,17 +81,6 @@ test('C and TS agree on mbuf and stats layouts', () => {
     RX_PACKETS, RX_BYTES, RX_ERRORS, RX_MISSED, TX_PACKETS, TX_BYTES, TX_ERRORS, AFP_STEPS.length, AFP_MAX_BURST]);
 });
 
-/** A frame with an 802.1Q (or 802.1ad + 802.1Q) tag. */
-function tagged(seq: number, len: number, tpid: number, tci: number, inner?: number): Uint8Array {
-  const f = testFrame(seq, len);
-  const tags = inner === undefined ? [tpid, tci] : [tpid, tci, 0x8100, inner];
-  const out = new Uint8Array(len);
-  out.set(f.subarray(0, 12));
-  tags.forEach((v, i) => { out[12 + 2 * i] = v >> 8; out[13 + 2 * i] = v & 0xff; });
-  out.set(f.subarray(12, len - 2 * tags.length), 12 + 2 * tags.length);
-  return out;
-}
-
 for (const mode of MODES) {
   for (const bypass of [1, 0]) {
     test(`mode=${mode} qdisc_bypass=${bypass}: VLAN tags survive rx and tx byte-exact; the port never hears its own tx`, { skip, timeout: 30_000 }, async () => {
@@ -142,24 +121,6 @@ for (const mode of MODES) {
       assert.equal(pool.availCount(), pool.n);
     });
   }
-}
-
-/** IPv4/UDP frame of flow `flow` carrying sequence number `seq` (UDP checksum 0 = none). */
-function udpFrame(seq: number, flow: number, len = 128): Uint8Array {
-  const f = new Uint8Array(len);
-  f.set([0x02, 0, 0, 0, 0, 0x01, 0x02, 0, 0, 0, 0, 0x02, 0x08, 0x00]);
-  const ip = len - 14;
-  f.set([0x45, 0, ip >> 8, ip & 0xff, 0, 0, 0x40, 0, 64, 17, 0, 0, 10, 1, flow >> 8, flow & 0xff, 10, 2, 0, 1], 14);
-  let sum = 0;
-  for (let i = 14; i < 34; i += 2) sum += (f[i] << 8) | f[i + 1];
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >> 16);
-  f[24] = ~sum >> 8 & 0xff;
-  f[25] = ~sum & 0xff;
-  const sport = 1024 + flow;
-  const udp = ip - 20;
-  f.set([sport >> 8, sport & 0xff, 0x23, 0x28, udp >> 8, udp & 0xff, 0, 0, seq >> 8, seq & 0xff], 34);
-  for (let i = 44; i < len; i++) f[i] = (seq + i) & 0xff;
-  return f;
 }
 
 for (const mode of MODES) {
@@ -293,25 +254,6 @@ for (const mode of MODES) {
       w.tn.destroy();
     }
     assert.equal(pool.availCount(), pool.n);
-  });
-}
-
-/** Udp counters of /proc/net/snmp in namespace `ns`. */
-function udpSnmp(tn: TestNet, ns: string): Record<string, number> {
-  const lines = tn.exec(ns, ['cat', '/proc/net/snmp']).split('\n').filter((l) => l.startsWith('Udp:'));
-  const keys = lines[0].split(/\s+/).slice(1);
-  const vals = lines[1].split(/\s+/).slice(1).map(Number);
-  return Object.fromEntries(keys.map((k, i) => [k, vals[i]]));
-}
-
-function runPy(ns: string, args: string[], onLine?: (l: string) => void): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const p = spawn('ip', ['netns', 'exec', ns, PYTHON, WIRE_PY, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    p.stdout.on('data', (d: Buffer) => { out += d.toString(); if (onLine) for (const l of d.toString().split('\n')) if (l) onLine(l); });
-    const timer = setTimeout(() => p.kill(), 20_000);
-    p.on('error', reject);
-    p.on('exit', (code) => { clearTimeout(timer); if (code === 0) resolve(out); else reject(new Error(`${args[0]} exited with ${code}`)); });
   });
 }
 

@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <linux/if_packet.h>
 #include <linux/virtio_net.h>
+#include <node_api.h>
 
 #define AFP_QUEUE_SLOTS 1024u /* power of two: slot = id & (SLOTS - 1) */
 #define AFP_BIND_SLOTS 4096u
@@ -154,6 +155,7 @@ static inline uint32_t afp_tx_limit(const struct afp_queue *q, const uint8_t *fr
 }
 
 void afp_read_drops(struct afp_bind *b);
+void *afp_ta(napi_env env, napi_value v, napi_typedarray_type want, size_t *len);
 int afp_rx_ring(struct afp_bind *b, uint32_t avail, uint32_t max);
 int afp_tx_ring(struct afp_bind *b, uint32_t start, uint32_t n);
 int afp_rx_mmsg(struct afp_bind *b, uint32_t avail, uint32_t max);

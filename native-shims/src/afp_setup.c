@@ -1,13 +1,10 @@
-/* net_af_packet setup: interface lookup, opening and closing a queue's
+/* net_af_packet setup: opening and closing a queue's
  * socket (and rings), and binding a thread's typed-array views to a queue.
  * The process-wide tables are guarded by one mutex; only these setup calls
  * take it. Every failure path closes what it opened (no fd, no mapping left). */
 #include <errno.h>
-#include <net/if.h>
-#include <net/if_arp.h>
 #include <pthread.h>
 #include <stdlib.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -21,7 +18,7 @@ static pthread_mutex_t afp_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint32_t afp_gen; /* id generation, so a stale id never names a reused slot */
 
 /* Typed array data of the wanted type, or NULL. */
-static void *ta(napi_env env, napi_value v, napi_typedarray_type want, size_t *len) {
+void *afp_ta(napi_env env, napi_value v, napi_typedarray_type want, size_t *len) {
   bool is = false;
   napi_typedarray_type type;
   void *data = NULL;
@@ -34,35 +31,6 @@ static uint32_t next_id(uint32_t slot, int slot_bits) {
   afp_gen = (afp_gen + 1) & ((1u << (31 - slot_bits)) - 1);
   if (afp_gen == 0) afp_gen = 1;
   return (afp_gen << slot_bits) | slot;
-}
-
-/* afp_ifinfo(name, out Int32Array(9)) -> 0 | -errno
- * out: ifindex, mtu, ARPHRD type, 6 MAC bytes; in the caller's netns. */
-napi_value tsfwd_afp_ifinfo(napi_env env, napi_callback_info info) {
-  size_t argc = 2, len = 0, n = 0;
-  napi_value argv[2];
-  char name[IFNAMSIZ + 1];
-  TSFWD_CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  int32_t *out = argc == 2 ? ta(env, argv[1], napi_int32_array, &len) : NULL;
-  if (!out || len < 9 || napi_get_value_string_utf8(env, argv[0], name, sizeof(name), &n) != napi_ok || n == 0 || n >= IFNAMSIZ)
-    return tsfwd_int(env, -EINVAL);
-  /* Any socket family answers interface ioctls (dev_ioctl); AF_UNIX needs no privilege. */
-  int s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (s < 0) return tsfwd_int(env, -errno);
-  struct ifreq ifr;
-  memset(&ifr, 0, sizeof(ifr));
-  memcpy(ifr.ifr_name, name, n);
-  int rc = 0;
-  if (ioctl(s, SIOCGIFINDEX, &ifr) < 0) { rc = -errno; goto out; }
-  out[0] = ifr.ifr_ifindex;
-  if (ioctl(s, SIOCGIFMTU, &ifr) < 0) { rc = -errno; goto out; }
-  out[1] = ifr.ifr_mtu;
-  if (ioctl(s, SIOCGIFHWADDR, &ifr) < 0) { rc = -errno; goto out; }
-  out[2] = ifr.ifr_hwaddr.sa_family;
-  for (int i = 0; i < 6; i++) out[3 + i] = (uint8_t)ifr.ifr_hwaddr.sa_data[i];
-out:
-  close(s);
-  return tsfwd_int(env, rc);
 }
 
 static int setopt(int fd, int level, int name, int val) {
@@ -180,8 +148,8 @@ napi_value tsfwd_afp_queue_open(napi_env env, napi_callback_info info) {
   size_t argc = 2, lc = 0, lo = 0;
   napi_value argv[2];
   TSFWD_CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  int32_t *c = argc == 2 ? ta(env, argv[0], napi_int32_array, &lc) : NULL;
-  int32_t *o = argc == 2 ? ta(env, argv[1], napi_int32_array, &lo) : NULL;
+  int32_t *c = argc == 2 ? afp_ta(env, argv[0], napi_int32_array, &lc) : NULL;
+  int32_t *o = argc == 2 ? afp_ta(env, argv[1], napi_int32_array, &lo) : NULL;
   if (!c || !o || lc < 10 || lo < 3 || c[2] <= 0 || c[4] < c[2] || c[3] % (c[4] / c[2]) != 0) return tsfwd_int(env, -EINVAL);
   return tsfwd_int(env, queue_open(c, o));
 }
@@ -224,12 +192,12 @@ napi_value tsfwd_afp_bind(napi_env env, napi_callback_info info) {
   int32_t qid;
   TSFWD_CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 7 || !tsfwd_arg_i32(env, argv[0], &qid) || qid <= 0) return tsfwd_int(env, -EINVAL);
-  uint8_t *data = ta(env, argv[1], napi_uint8_array, &ld);
-  uint32_t *meta = ta(env, argv[2], napi_uint32_array, &lm);
-  uint32_t *stash = ta(env, argv[3], napi_uint32_array, &ls);
-  double *rx = ta(env, argv[4], napi_float64_array, &lr);
-  double *tx = ta(env, argv[5], napi_float64_array, &lt);
-  int32_t *p = ta(env, argv[6], napi_int32_array, &lp);
+  uint8_t *data = afp_ta(env, argv[1], napi_uint8_array, &ld);
+  uint32_t *meta = afp_ta(env, argv[2], napi_uint32_array, &lm);
+  uint32_t *stash = afp_ta(env, argv[3], napi_uint32_array, &ls);
+  double *rx = afp_ta(env, argv[4], napi_float64_array, &lr);
+  double *tx = afp_ta(env, argv[5], napi_float64_array, &lt);
+  int32_t *p = afp_ta(env, argv[6], napi_int32_array, &lp);
   if (!data || !meta || !stash || !rx || !tx || !p || lp < 5 || lr < QSTAT_WORDS || lt < QSTAT_WORDS || ls == 0) return tsfwd_int(env, -EINVAL);
   uint32_t headroom = (uint32_t)p[1], room = (uint32_t)p[2], elt = (uint32_t)p[3], nb = (uint32_t)p[4];
   if ((uint64_t)headroom + room > elt || (uint64_t)nb * elt > ld || (uint64_t)nb * MBUF_META_WORDS > lm) return tsfwd_int(env, -EINVAL);
@@ -277,7 +245,7 @@ napi_value tsfwd_afp_set_mbufs(napi_env env, napi_callback_info info) {
   int32_t id, tx;
   TSFWD_CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 3 || !tsfwd_arg_i32(env, argv[0], &id) || !tsfwd_arg_i32(env, argv[1], &tx)) return tsfwd_int(env, -EINVAL);
-  uint32_t *arr = ta(env, argv[2], napi_uint32_array, &len);
+  uint32_t *arr = afp_ta(env, argv[2], napi_uint32_array, &len);
   struct afp_bind *b = afp_bind_get(id);
   if (!b) return tsfwd_int(env, -EBADF);
   if (!arr) return tsfwd_int(env, -EINVAL);
@@ -296,7 +264,7 @@ napi_value tsfwd_afp_live(napi_env env, napi_callback_info info) {
   size_t argc = 1, len = 0;
   napi_value argv[1];
   TSFWD_CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  int32_t *out = argc == 1 ? ta(env, argv[0], napi_int32_array, &len) : NULL;
+  int32_t *out = argc == 1 ? afp_ta(env, argv[0], napi_int32_array, &len) : NULL;
   if (!out || len < 2) return tsfwd_int(env, -EINVAL);
   pthread_mutex_lock(&afp_lock);
   out[0] = out[1] = 0;
@@ -304,20 +272,4 @@ napi_value tsfwd_afp_live(napi_env env, napi_callback_info info) {
   for (uint32_t i = 0; i < AFP_BIND_SLOTS; i++) out[1] += afp_binds[i].id != 0;
   pthread_mutex_unlock(&afp_lock);
   return tsfwd_int(env, 0);
-}
-
-/* afp_layout(out Int32Array(16)) -> count written: the mbuf and stats word
- * offsets C assumes, the setup step count and the max burst, for a layout test. */
-napi_value tsfwd_afp_layout(napi_env env, napi_callback_info info) {
-  size_t argc = 1, len = 0;
-  napi_value argv[1];
-  TSFWD_CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  int32_t *out = argc == 1 ? ta(env, argv[0], napi_int32_array, &len) : NULL;
-  const int32_t v[] = { MBUF_META_WORDS, MBUF_DATA_OFF, MBUF_DATA_LEN, MBUF_PORT, MBUF_FLAGS, MBUF_TS_LO, MBUF_TS_HI,
-                        RX_PACKETS, RX_BYTES, RX_ERRORS, RX_MISSED, TX_PACKETS, TX_BYTES, TX_ERRORS,
-                        AFP_STEP_COUNT, AFP_MAX_BURST };
-  const size_t n = sizeof(v) / sizeof(v[0]);
-  if (!out || len < n) return tsfwd_int(env, -EINVAL);
-  memcpy(out, v, sizeof(v));
-  return tsfwd_int(env, (int64_t)n);
 }

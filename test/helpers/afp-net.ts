@@ -3,6 +3,7 @@
 // net_af_packet tests: frames go onto a veth peer and what tsfwd transmitted
 // is read back without going through tsfwd.
 import { ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TestNet } from './testnet';
 
@@ -83,4 +84,29 @@ export class Capture {
     this.proc.stdin?.end();
     if (this.proc.exitCode === null) this.proc.kill();
   }
+}
+
+/** Mappings of sockets in this process (packet rings show up as socket:[inode]). */
+export function socketMappings(): number {
+  return fs.readFileSync('/proc/self/maps', 'utf8').split('\n').filter((l) => l.includes('socket:[')).length;
+}
+
+/** Udp counters of /proc/net/snmp in namespace `ns`. */
+export function udpSnmp(tn: TestNet, ns: string): Record<string, number> {
+  const lines = tn.exec(ns, ['cat', '/proc/net/snmp']).split('\n').filter((l) => l.startsWith('Udp:'));
+  const keys = lines[0].split(/\s+/).slice(1);
+  const vals = lines[1].split(/\s+/).slice(1).map(Number);
+  return Object.fromEntries(keys.map((k, i) => [k, vals[i]]));
+}
+
+/** Runs the wire tool in `ns` in the background; resolves with its stdout. */
+export function runPy(ns: string, args: string[], onLine?: (l: string) => void): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const p = spawn('ip', ['netns', 'exec', ns, PYTHON, WIRE_PY, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    p.stdout.on('data', (d: Buffer) => { out += d.toString(); if (onLine) for (const l of d.toString().split('\n')) if (l) onLine(l); });
+    const timer = setTimeout(() => p.kill(), 20_000);
+    p.on('error', reject);
+    p.on('exit', (code) => { clearTimeout(timer); if (code === 0) resolve(out); else reject(new Error(`${args[0]} exited with ${code}`)); });
+  });
 }
