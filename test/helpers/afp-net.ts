@@ -16,7 +16,8 @@ const hex = (f: Uint8Array): string => Buffer.from(f).toString('hex');
 /** Namespace with IPv6 off, so no router solicitation or MLD report lands on the test wires. */
 export function quietNs(tn: TestNet, name: string): string {
   const ns = tn.ns(name);
-  tn.exec(ns, ['sysctl', '-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
+  // /proc/sys/net is per namespace; plain sh, because procps (sysctl) may be missing.
+  tn.exec(ns, ['sh', '-c', 'echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6 && echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6']);
   return ns;
 }
 
