@@ -75,6 +75,15 @@ function trafgenConf(size: number): string {
   return file;
 }
 
+/** Waits (bounded) until the lcore has entered its app. */
+async function running(group: LcoreGroup): Promise<void> {
+  const end = Date.now() + 10_000;
+  while (group.running() < 1) {
+    if (Date.now() > end) throw new Error('the forwarding lcore did not start within 10 s');
+    await sleep(5);
+  }
+}
+
 interface Run { delivered: number; generated: number; forwarded: number; missed: number; dropped: number; gcs: number }
 
 async function once(t: Topo, mode: string, conf: string, cpus: [number, number], seconds: number): Promise<Run> {
@@ -90,7 +99,7 @@ async function once(t: Topo, mode: string, conf: string, cpus: [number, number],
     let delivered = 0;
     let generated = 0;
     try {
-      while (group.running() < 1) await sleep(5);
+      await running(group);
       // Its own process group: trafgen forks a worker, and SIGINT must reach both.
       gen = spawn('ip', ['netns', 'exec', t.g, 'taskset', '-c', String(cpus[0]), 'trafgen', '-o', 'g0', '-i', conf, '-P', '1', '--no-sock-mem', '-Q', '-C'],
         { stdio: 'ignore', detached: true });
@@ -142,7 +151,7 @@ async function loop(t: Topo, mode: string, size: number, cpus: [number, number],
     let result: AfpFwdResult;
     let rate = 0;
     try {
-      while (group.running() < 1) await sleep(5);
+      await running(group);
       await sleep(WARMUP_MS);
       const a = rx.stats().ipackets;
       const t0 = process.hrtime.bigint();

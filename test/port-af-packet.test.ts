@@ -294,7 +294,7 @@ for (const mode of MODES) {
         let ready!: () => void;
         const isReady = new Promise<void>((r) => { ready = r; });
         const echo = runPy(nsB, ['udp-echo', '10.77.0.2', '9000', String(n)], (l) => { if (l === 'ready') ready(); });
-        await isReady;
+        await Promise.race([isReady, echo.then(() => { throw new Error('udp-echo ended before it was ready'); })]);
         const ping = (await runPy(nsA, ['udp-ping', '10.77.0.1', '10.77.0.2', '9000', String(n)])).trim();
         assert.equal(ping, `${n} ${n} 0`, 'every datagram echoed intact (sent echoed bad)');
         assert.equal((await echo).trim().split('\n').pop(), String(n));
