@@ -11,6 +11,7 @@
 // price is a zero 10-byte virtio_net_hdr in front of each tx frame, because
 // PACKET_VNET_HDR (which rx needs for checksum offsets) applies to both ways.
 import * as fs from 'node:fs';
+import { constants } from 'node:os';
 import { AFP_CFG, afpIfinfo, afpQueueClose, afpQueueOpen, errnoName } from '../native';
 import { AfPacketPort, AfpState } from './af-packet-port';
 import { boolArg, enumArg, intArg } from './devargs';
@@ -25,9 +26,7 @@ const FANOUT_MODES = { hash: 0, lb: 1, cpu: 2 } as const; // PACKET_FANOUT_HASH,
 const PACKET_FANOUT_FLAG_UNIQUEID = 0x2000;
 const PAGE = 4096;
 const ARPHRD_ETHER = 1;
-const ENODEV = 19;
-const EPERM = 1;
-const EACCES = 13;
+const { ENODEV, EPERM, EACCES } = constants.errno;
 /** Bytes before the MAC header in an rx ring frame: TPACKET_ALIGN(TPACKET2_HDRLEN + 16) + vnet hdr - 14. */
 const RX_FRAME_OVERHEAD = 80 + 10 - 14;
 const VLAN_HLEN = 4;
