@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { Args } from '../src/cli/args';
 import { UsageError } from '../src/eal/corelist';
 import { getAffinity } from '../src/native';
+import { afPacketModesBench } from './af-packet-modes.bench';
 import { mempoolBench } from './mempool.bench';
 import { BenchOptions, BenchReport } from './options';
 import { portsBench } from './ports.bench';
@@ -16,6 +17,7 @@ const SCENARIOS: Record<string, (o: BenchOptions) => Promise<BenchReport>> = {
   mempool: mempoolBench,
   ports: portsBench,
   udp: udpBench,
+  'af-packet': afPacketModesBench,
 };
 
 export async function runBench(argv: string[]): Promise<number> {
@@ -30,7 +32,8 @@ export async function runBench(argv: string[]): Promise<number> {
     else if (!SCENARIOS[o]) throw new UsageError(`bench: unknown scenario '${o}' (known: ${Object.keys(SCENARIOS).join(', ')})`);
     else names.push(o);
   }
-  if (names.length === 0) names.push(...Object.keys(SCENARIOS));
+  // Namespace scenarios (root, trafgen) run only when named.
+  if (names.length === 0) names.push(...Object.keys(SCENARIOS).filter((n) => n !== 'af-packet'));
   const cpus = getAffinity();
   if (cpus.length < 2) throw new Error(`benchmarks need 2 CPUs, this process may use ${cpus.length}`);
   const opts: BenchOptions = { runs, seconds, cpus: [cpus[0], cpus[1]], log: (l) => process.stderr.write(`${l}\n`) };

@@ -45,7 +45,17 @@ NAPI_MODULE_INIT() {
       export_fn(env, exports, "fd_write", tsfwd_fd_write) != napi_ok ||
       export_fn(env, exports, "clock_realtime", tsfwd_clock_realtime) != napi_ok ||
       export_fn(env, exports, "clock_mono_us", tsfwd_clock_mono_us) != napi_ok ||
-      tsfwd_copy_init(env) != napi_ok)
+      tsfwd_copy_init(env) != napi_ok ||
+      export_fn(env, exports, "afp_ifinfo", tsfwd_afp_ifinfo) != napi_ok ||
+      export_fn(env, exports, "afp_queue_open", tsfwd_afp_queue_open) != napi_ok ||
+      export_fn(env, exports, "afp_queue_close", tsfwd_afp_queue_close) != napi_ok ||
+      export_fn(env, exports, "afp_bind", tsfwd_afp_bind) != napi_ok ||
+      export_fn(env, exports, "afp_unbind", tsfwd_afp_unbind) != napi_ok ||
+      export_fn(env, exports, "afp_set_mbufs", tsfwd_afp_set_mbufs) != napi_ok ||
+      export_fn(env, exports, "afp_rx", tsfwd_afp_rx) != napi_ok ||
+      export_fn(env, exports, "afp_tx", tsfwd_afp_tx) != napi_ok ||
+      export_fn(env, exports, "afp_live", tsfwd_afp_live) != napi_ok ||
+      export_fn(env, exports, "afp_layout", tsfwd_afp_layout) != napi_ok)
     return NULL;
   return exports;
 }

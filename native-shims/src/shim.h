@@ -62,4 +62,16 @@ napi_value tsfwd_udp_rx(napi_env env, napi_callback_info info);
 napi_value tsfwd_udp_tx(napi_env env, napi_callback_info info);
 napi_value tsfwd_udp_layout(napi_env env, napi_callback_info info);
 
+/* net_af_packet (afp_*.c; layouts in afp.h). */
+napi_value tsfwd_afp_ifinfo(napi_env env, napi_callback_info info);
+napi_value tsfwd_afp_queue_open(napi_env env, napi_callback_info info);
+napi_value tsfwd_afp_queue_close(napi_env env, napi_callback_info info);
+napi_value tsfwd_afp_bind(napi_env env, napi_callback_info info);
+napi_value tsfwd_afp_unbind(napi_env env, napi_callback_info info);
+napi_value tsfwd_afp_set_mbufs(napi_env env, napi_callback_info info);
+napi_value tsfwd_afp_rx(napi_env env, napi_callback_info info);
+napi_value tsfwd_afp_tx(napi_env env, napi_callback_info info);
+napi_value tsfwd_afp_live(napi_env env, napi_callback_info info);
+napi_value tsfwd_afp_layout(napi_env env, napi_callback_info info);
+
 #endif

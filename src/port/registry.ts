@@ -10,6 +10,7 @@ const DRIVERS: Record<string, () => PortDriver> = {
   /* eslint-disable @typescript-eslint/no-require-imports */
   net_null: () => (require('./null') as { driver: PortDriver }).driver,
   net_ring: () => (require('./ring-port') as { driver: PortDriver }).driver,
+  net_af_packet: () => (require('./af-packet') as { driver: PortDriver }).driver,
   net_udp: () => (require('./udp') as { driver: PortDriver }).driver,
   net_pcap: () => (require('./pcap') as { driver: PortDriver }).driver,
   /* eslint-enable @typescript-eslint/no-require-imports */

@@ -1,0 +1,165 @@
+/* net_af_packet, mode mmap: PACKET_MMAP TPACKET_V2 RX and TX rings
+ * (Documentation/networking/packet_mmap.rst). C copies between ring frames
+ * and mbuf data rooms; one send(fd, NULL, 0, MSG_DONTWAIT) kicks a tx burst.
+ *
+ * Ownership of a frame passes through tp_status. RX: the kernel sets
+ * TP_STATUS_USER after filling a frame, we give it back with
+ * TP_STATUS_KERNEL. TX: we set TP_STATUS_SEND_REQUEST after filling a frame,
+ * tpacket_snd (only ever inside our send() call) takes it, and the skb
+ * destructor sets TP_STATUS_AVAILABLE when the frame may be reused. */
+#include <errno.h>
+#include <sys/socket.h>
+#include "afp.h"
+
+/* Accumulates the socket's drop count (clear-on-read) into RX_MISSED. */
+void afp_read_drops(struct afp_bind *b) {
+  struct tpacket_stats st;
+  socklen_t len = sizeof(st);
+  if (getsockopt(b->q->fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0) b->rx_st[RX_MISSED] += st.tp_drops;
+}
+
+/* Copies up to `max` frames into mbufs taken from the top of the stash
+ * (stash[avail - 1], stash[avail - 2], ...) and lists them in rx_mbufs.
+ * Frames that cannot be delivered intact (truncated, GSO, larger than the
+ * data room, bad checksum offsets) are dropped and counted as RX_ERRORS. */
+int afp_rx_ring(struct afp_bind *b, uint32_t avail, uint32_t max) {
+  struct afp_queue *q = b->q;
+  struct afp_ring *r = &q->rx;
+  uint32_t head = r->head, n = 0, seen = 0, errors = 0, losing = 0;
+  uint64_t bytes = 0;
+  while (n < max && seen < r->frame_nr) {
+    struct tpacket2_hdr *h = (struct tpacket2_hdr *)(r->base + (size_t)head * r->frame_size);
+    /* A1: observes the kernel handing this frame to us; pairs with the status
+     * store (after smp_wmb) that ends tpacket_rcv, so the frame bytes and
+     * header fields read below are complete. */
+    uint32_t st = __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
+    if (!(st & TP_STATUS_USER)) break;
+    uint32_t m = b->stash[avail - 1 - n];
+    if (m >= b->nb_mbufs) break; /* not an mbuf (a bug upstream): write nothing, keep the frame */
+    seen++;
+    losing |= st & TP_STATUS_LOSING;
+    uint8_t *src = (uint8_t *)h + h->tp_mac;
+    const struct virtio_net_hdr *vh = (const struct virtio_net_hdr *)(src - AFP_VNET_LEN);
+    uint32_t len = h->tp_snaplen;
+    uint32_t vlan = (st & TP_STATUS_VLAN_VALID) ? AFP_VLAN_HLEN : 0;
+    /* tp_len > tp_snaplen: the frame did not fit the ring frame (GRO/GSO
+     * super-frames, jumbo frames); a GSO frame is several frames in one. */
+    int ok = h->tp_len == len && len >= AFP_ETH_HLEN && vh->gso_type == VIRTIO_NET_HDR_GSO_NONE &&
+             len + vlan <= b->data_room;
+    /* CHECKSUM_PARTIAL (e.g. from a local socket over veth): finish it now,
+     * as the device would have; offsets are relative to the frame start. */
+    if (ok && (vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM))
+      ok = afp_csum_complete(src, len, vh->csum_start, vh->csum_offset) == 0;
+    if (ok) {
+      uint8_t *dst = b->data + (size_t)m * b->elt_size + b->headroom;
+      if (vlan) {
+        /* The kernel moved the 802.1Q/802.1ad tag into tp_vlan_tci (skb_vlan_untag):
+         * put it back where it was, after the two MAC addresses. */
+        uint16_t tpid = (st & TP_STATUS_VLAN_TPID_VALID) && h->tp_vlan_tpid ? h->tp_vlan_tpid : 0x8100;
+        memcpy(dst, src, 12);
+        dst[12] = (uint8_t)(tpid >> 8);
+        dst[13] = (uint8_t)tpid;
+        dst[14] = (uint8_t)(h->tp_vlan_tci >> 8);
+        dst[15] = (uint8_t)h->tp_vlan_tci;
+        memcpy(dst + 16, src + 12, len - 12);
+      } else {
+        memcpy(dst, src, len);
+      }
+      afp_meta_rx(b, m, b->headroom, len + vlan, (uint64_t)h->tp_sec * 1000000000u + h->tp_nsec);
+      b->rx_mbufs[n++] = m;
+      bytes += len + vlan;
+    } else {
+      errors++;
+    }
+    /* R1: returns the frame to the kernel after our last read of it; pairs
+     * with the status load in tpacket_rcv (__packet_get_status) before it
+     * writes the frame again. */
+    __atomic_store_n(&h->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+    head = head + 1 == r->frame_nr ? 0 : head + 1;
+  }
+  r->head = head;
+  if (n | errors) {
+    b->rx_st[RX_PACKETS] += n;
+    b->rx_st[RX_BYTES] += (double)bytes;
+    b->rx_st[RX_ERRORS] += errors;
+  }
+  /* TP_STATUS_LOSING: the kernel dropped frames since the last read. */
+  if (losing || (++q->polls & 0xfff) == 0) afp_read_drops(b);
+  return (int)n;
+}
+
+/* Copies mbufs tx_mbufs[start ..][0 .. n) into free TX frames, kicks once,
+ * and returns how many of them the driver consumed (a prefix): sent frames
+ * plus invalid ones it dropped. Frames the kernel did not take during the
+ * kick go back to TP_STATUS_AVAILABLE and are returned to the caller unsent;
+ * if the kick failed with an error other than EAGAIN they count as
+ * TX_ERRORS. */
+int afp_tx_ring(struct afp_bind *b, uint32_t start, uint32_t n) {
+  struct afp_queue *q = b->q;
+  struct afp_ring *r = &q->tx;
+  const uint32_t *mb = b->tx_mbufs + start;
+  uint32_t cap = r->frame_size - AFP_TX_DATA_OFF - AFP_VNET_LEN;
+  uint32_t pos[AFP_MAX_BURST], bad_before[AFP_MAX_BURST], lens[AFP_MAX_BURST];
+  uint32_t head = r->head, placed = 0, bad = 0, i;
+  for (i = 0; i < n; i++) {
+    uint32_t m = mb[i];
+    if (m >= b->nb_mbufs) break; /* not an mbuf: leave it and the rest to the caller */
+    const uint32_t *mt = b->meta + (size_t)m * MBUF_META_WORDS;
+    uint32_t off = mt[MBUF_DATA_OFF], len = mt[MBUF_DATA_LEN];
+    const uint8_t *src = b->data + (size_t)m * b->elt_size + off;
+    if (len < AFP_ETH_HLEN || (uint64_t)off + len > b->elt_size || len > cap || len > afp_tx_limit(q, src, len)) {
+      bad++; /* the kernel would reject it (packet too long / too short): drop, count */
+      continue;
+    }
+    struct tpacket2_hdr *h = (struct tpacket2_hdr *)(r->base + (size_t)head * r->frame_size);
+    /* A2: observes the skb destructor (tpacket_destruct_skb) releasing the
+     * frame; pairs with its status store, so the kernel is done reading it. */
+    if (__atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE) != TP_STATUS_AVAILABLE) break; /* ring full */
+    uint8_t *dst = (uint8_t *)h + AFP_TX_DATA_OFF;
+    memset(dst, 0, AFP_VNET_LEN); /* virtio_net_hdr: no GSO, no checksum request */
+    memcpy(dst + AFP_VNET_LEN, src, len);
+    h->tp_len = len + AFP_VNET_LEN;
+    /* R2: publishes tp_len and the frame bytes; pairs with the status load
+     * in tpacket_snd (packet_current_frame) during the kick below. */
+    __atomic_store_n(&h->tp_status, TP_STATUS_SEND_REQUEST, __ATOMIC_RELEASE);
+    pos[placed] = i;
+    bad_before[placed] = bad;
+    lens[placed] = len;
+    placed++;
+    head = head + 1 == r->frame_nr ? 0 : head + 1;
+  }
+  uint32_t consumed = i, sent = placed, rejected = 0;
+  if (placed) {
+    int rc = (int)send(q->fd, NULL, 0, MSG_DONTWAIT);
+    int err = rc < 0 ? errno : 0;
+    /* tpacket_snd runs only inside send(): whatever still says SEND_REQUEST
+     * now was not taken, and it is a suffix of this burst (the kernel walks
+     * the ring in order and stops at its first failure). Take it back. */
+    while (sent > 0) {
+      uint32_t f = r->head + sent - 1;
+      if (f >= r->frame_nr) f -= r->frame_nr;
+      struct tpacket2_hdr *h = (struct tpacket2_hdr *)(r->base + (size_t)f * r->frame_size);
+      /* A3/R3: the kernel is not in the ring (no send() running), so a plain
+       * exchange of ownership; acquire/release keep the ordering explicit. */
+      if (__atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE) != TP_STATUS_SEND_REQUEST) break;
+      __atomic_store_n(&h->tp_status, TP_STATUS_AVAILABLE, __ATOMIC_RELEASE);
+      sent--;
+    }
+    if (sent < placed) {
+      head = r->head + sent;
+      if (head >= r->frame_nr) head -= r->frame_nr;
+      consumed = pos[sent];
+      bad = bad_before[sent];
+      if (err && err != EAGAIN && err != EWOULDBLOCK && err != EINTR) rejected = placed - sent;
+    }
+  }
+  r->head = head;
+  uint64_t bytes = 0;
+  for (uint32_t k = 0; k < sent; k++) bytes += lens[k];
+  if (sent | bad | rejected) {
+    b->tx_st[TX_PACKETS] += sent;
+    b->tx_st[TX_BYTES] += (double)bytes;
+    b->tx_st[TX_ERRORS] += bad + rejected;
+  }
+  return (int)consumed;
+}

@@ -1,0 +1,153 @@
+// net_af_packet: a port on a Linux interface through AF_PACKET sockets, as
+// DPDK's rte_eth_af_packet. One socket per queue pair, joined in a
+// PACKET_FANOUT group when qpairs > 1. mode=mmap moves frames through
+// PACKET_MMAP TPACKET_V2 RX and TX rings (C copies between ring frames and
+// mbufs, one send() kicks a tx burst); mode=mmsg uses recvmmsg/sendmmsg with
+// iovecs pointing into mbuf data rooms. packet(7), packet_mmap.rst.
+//
+// Why one socket for rx and tx: every AF_PACKET close and every ring setup
+// waits for an RCU grace period (synchronize_net, ~12 ms here), so a second
+// socket per queue would make open/close ~20% slower and cost an fd; the
+// price is a zero 10-byte virtio_net_hdr in front of each tx frame, because
+// PACKET_VNET_HDR (which rx needs for checksum offsets) applies to both ways.
+import * as fs from 'node:fs';
+import { constants } from 'node:os';
+import { AFP_CFG, afpIfinfo, afpQueueClose, afpQueueOpen, errnoName } from '../native';
+import { AfPacketPort, AfpState } from './af-packet-port';
+import { boolArg, enumArg, intArg } from './devargs';
+import { claim } from './registry';
+import { statsBytesFor } from './stats';
+import { OpenContext, PortDriver, PortError, PortHandle } from './types';
+
+/** Default mode: the faster one on veth, measured with bench/af-packet-modes.bench.ts. */
+export const AFP_DEFAULT_MODE = 'mmap';
+const MODES = ['mmap', 'mmsg'] as const;
+const FANOUT_MODES = { hash: 0, lb: 1, cpu: 2 } as const; // PACKET_FANOUT_HASH, _LB, _CPU
+const PACKET_FANOUT_FLAG_UNIQUEID = 0x2000;
+const PAGE = 4096;
+const ARPHRD_ETHER = 1;
+const { ENODEV, EPERM, EACCES } = constants.errno;
+/** Bytes before the MAC header in an rx ring frame: TPACKET_ALIGN(TPACKET2_HDRLEN + 16) + vnet hdr - 14. */
+const RX_FRAME_OVERHEAD = 80 + 10 - 14;
+const VLAN_HLEN = 4;
+
+/** Setup steps in afp.h's enum afp_step order, named for error messages. */
+export const AFP_STEPS = [
+  'socket(AF_PACKET)', 'setsockopt(PACKET_VERSION)', 'setsockopt(PACKET_VNET_HDR)', 'setsockopt(PACKET_IGNORE_OUTGOING)',
+  'setsockopt(PACKET_LOSS)', 'setsockopt(SO_SNDBUF/SO_RCVBUF)', 'setsockopt(PACKET_QDISC_BYPASS)', 'setsockopt(PACKET_RX_RING)',
+  'setsockopt(PACKET_TX_RING)', 'mmap of the rings', 'setsockopt(PACKET_AUXDATA)', 'bind', 'setsockopt(PACKET_ADD_MEMBERSHIP PROMISC)',
+  'setsockopt(PACKET_FANOUT)',
+  'getsockopt(PACKET_FANOUT)', 'queue table',
+];
+
+interface Config {
+  iface: string;
+  qpairs: number;
+  mode: (typeof MODES)[number];
+  fanout: number;
+  framesz: number;
+  blocksz: number;
+  framecnt: number;
+  qdiscBypass: boolean;
+}
+
+function parse(ctx: OpenContext): Config {
+  const { name, args } = ctx;
+  const iface = args.get('iface')!;
+  // dev_valid_name(): 1..15 bytes, not "." or "..", no '/', ':' or whitespace.
+  if (!/^[^/:\s]{1,15}$/.test(iface) || iface === '.' || iface === '..') {
+    throw new PortError(`${name}: devarg iface=${iface} is not an interface name (1..15 characters, no '/', ':' or spaces)`);
+  }
+  const framesz = intArg(name, args, 'framesz', 2048, 128, 65536);
+  if (framesz % 16 !== 0) throw new PortError(`${name}: devarg framesz=${framesz} must be a multiple of 16 (TPACKET_ALIGNMENT)`);
+  const blocksz = intArg(name, args, 'blocksz', PAGE, PAGE, 1 << 22);
+  if (blocksz % PAGE !== 0) throw new PortError(`${name}: devarg blocksz=${blocksz} must be a multiple of the page size ${PAGE}`);
+  if (blocksz % framesz !== 0) throw new PortError(`${name}: devarg blocksz=${blocksz} must be a multiple of framesz=${framesz}`);
+  const framecnt = intArg(name, args, 'framecnt', 1024, 8, 1 << 20);
+  const perBlock = blocksz / framesz;
+  if (framecnt % perBlock !== 0) {
+    throw new PortError(`${name}: devarg framecnt=${framecnt} must be a multiple of ${perBlock} (frames per block, blocksz/framesz)`);
+  }
+  return {
+    iface,
+    qpairs: intArg(name, args, 'qpairs', 1, 1, 16),
+    mode: enumArg(name, args, 'mode', AFP_DEFAULT_MODE, MODES),
+    fanout: FANOUT_MODES[enumArg(name, args, 'fanout_mode', 'hash', ['hash', 'lb', 'cpu'] as const)],
+    framesz, blocksz, framecnt,
+    qdiscBypass: boolArg(name, args, 'qdisc_bypass', true),
+  };
+}
+
+function open(ctx: OpenContext): PortHandle {
+  const c = parse(ctx);
+  const name = ctx.name;
+  const info = afpIfinfo(c.iface);
+  if (typeof info === 'number') {
+    if (-info === ENODEV) throw new PortError(`${name}: interface '${c.iface}' does not exist`);
+    throw new PortError(`${name}: cannot look up interface '${c.iface}': ${errnoName(-info)}`);
+  }
+  if (info.hwType !== ARPHRD_ETHER) throw new PortError(`${name}: interface '${c.iface}' is not an Ethernet device`);
+  const maxFrame = info.mtu + 14;
+  if (c.mode === 'mmap' && c.framesz - RX_FRAME_OVERHEAD < maxFrame) {
+    const need = Math.ceil((maxFrame + RX_FRAME_OVERHEAD) / 16) * 16;
+    throw new PortError(`${name}: devarg framesz=${c.framesz} is too small for MTU ${info.mtu} of '${c.iface}' (needs at least ${need})`);
+  }
+  if (ctx.pool.dataRoom < maxFrame + VLAN_HLEN) {
+    throw new PortError(`${name}: mempool data room ${ctx.pool.dataRoom} is too small for MTU ${info.mtu} of '${c.iface}' (needs ${maxFrame + VLAN_HLEN})`);
+  }
+  // The calling thread's network namespace: withNetns() may have stepped in.
+  const netns = fs.statSync('/proc/thread-self/ns/net').ino;
+  claim(name, `afp:${netns}:${info.ifindex}`, `interface '${c.iface}'`);
+
+  const cfg = new Int32Array(AFP_CFG.WORDS);
+  cfg[AFP_CFG.IFINDEX] = info.ifindex;
+  cfg[AFP_CFG.MODE] = c.mode === 'mmap' ? 0 : 1;
+  cfg[AFP_CFG.FRAMESZ] = c.framesz;
+  cfg[AFP_CFG.FRAMECNT] = c.framecnt;
+  cfg[AFP_CFG.BLOCKSZ] = c.blocksz;
+  cfg[AFP_CFG.QDISC_BYPASS] = c.qdiscBypass ? 1 : 0;
+  cfg[AFP_CFG.FANOUT] = -1;
+  cfg[AFP_CFG.TX_MAX] = maxFrame;
+  // Socket buffers for as many bytes as a ring holds (the kernel doubles the value).
+  cfg[AFP_CFG.SOCKBUF] = Math.min(c.framecnt * c.framesz, 1 << 30);
+  const out = new Int32Array(3);
+  const queues: number[] = [];
+  const fds: number[] = [];
+  for (let q = 0; q < c.qpairs; q++) {
+    if (c.qpairs > 1) {
+      // The first socket asks the kernel for an unused group id, the others join it.
+      cfg[AFP_CFG.FANOUT] = q === 0 ? c.fanout | PACKET_FANOUT_FLAG_UNIQUEID : c.fanout;
+      cfg[AFP_CFG.FANOUT_ID] = q === 0 ? 0 : out[1];
+    }
+    const id = afpQueueOpen(cfg, out);
+    if (id < 0) {
+      for (const qid of queues) afpQueueClose(qid);
+      throw openError(name, c.iface, out[0], -id);
+    }
+    queues.push(id);
+    fds.push(out[2]);
+  }
+  const state: AfpState = { queues, fds, mode: c.mode, iface: c.iface, ifindex: info.ifindex, mtu: info.mtu };
+  return {
+    driver: 'net_af_packet', id: ctx.id, name, mac: info.mac, nbQueues: c.qpairs,
+    stats: new SharedArrayBuffer(statsBytesFor(c.qpairs)), state,
+  };
+}
+
+function openError(name: string, iface: string, step: number, errno: number): PortError {
+  if (step === 0 && (errno === EPERM || errno === EACCES)) {
+    return new PortError(`${name}: cannot open an AF_PACKET socket: ${errnoName(errno)} (needs CAP_NET_RAW)`);
+  }
+  return new PortError(`${name}: ${AFP_STEPS[step] ?? `step ${step}`} on '${iface}' failed: ${errnoName(errno)}`);
+}
+
+export const driver: PortDriver = {
+  name: 'net_af_packet',
+  keys: ['iface', 'qpairs', 'mode', 'fanout_mode', 'framesz', 'blocksz', 'framecnt', 'qdisc_bypass'],
+  required: ['iface'],
+  open,
+  attach: (h, pool) => new AfPacketPort(h, pool),
+  release(h: PortHandle): void {
+    for (const q of (h.state as AfpState).queues) afpQueueClose(q);
+  },
+};
