@@ -99,7 +99,7 @@ function captureFile(dir: string, size: number): string {
 }
 
 /** net_pcap replaying a file (infinite_rx) and writing one in /tmp, against net_null. */
-function pcapCases(dir: string): FwdCase[] {
+export function pcapCases(dir: string): FwdCase[] {
   const cases: FwdCase[] = [];
   for (const size of [64, 1514]) {
     const rx = (): string => `net_pcap_brx,rx_pcap=${captureFile(dir, size)},infinite_rx=1`;

@@ -49,6 +49,21 @@ const TWO16 = 65536;
  * exact in a double and nothing is allocated (the tx hot path calls this).
  */
 export function splitNs(hi: number, lo: number, out: Float64Array): void {
+  pair[0] = hi;
+  pair[1] = lo;
+  splitNsAt(pair, 0, 1, out);
+}
+
+const pair = new Uint32Array(2);
+
+/**
+ * splitNs of the timestamp words words[hiAt], words[loAt]. The hot path uses
+ * this form: it reads the words itself, because a uint32 >= 2^30 passed as an
+ * argument to a call that is not inlined gets boxed (an allocation per frame).
+ */
+export function splitNsAt(words: Uint32Array, hiAt: number, loAt: number, out: Float64Array): void {
+  const hi = words[hiAt];
+  const lo = words[loAt];
   let r = hi >>> 16;
   const q3 = Math.floor(r / NS_PER_S);
   r = (r - q3 * NS_PER_S) * TWO16 + (hi & 0xffff);

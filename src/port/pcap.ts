@@ -22,7 +22,7 @@ import { MBUF_META_WORDS, MBUF_TS_HI, MBUF_TS_LO } from '../mempool/layout';
 import { clockRealtime, memCopyBurst, memCopyRegister, memCopyUnregister } from '../native';
 import { boolArg } from './devargs';
 import { claim, virtualMac } from './registry';
-import { ETHER_HDR_LEN, PCAP_REC_HDR_LEN, splitNs } from './pcap-format';
+import { ETHER_HDR_LEN, PCAP_REC_HDR_LEN, splitNsAt } from './pcap-format';
 import { IDX_LEN, IDX_OFF, IDX_TS_HI, IDX_TS_LO, IDX_WORDS, attachImage } from './pcap-image';
 import { CaptureError, loadCapture } from './pcap-load';
 import { openTx, txTarget, writeAll } from './pcap-writer';
@@ -173,10 +173,11 @@ class PcapPort implements Port {
         pos = 0;
         d = 0;
       }
-      const hi = meta[m * MBUF_META_WORDS + MBUF_TS_HI];
-      const lo = meta[m * MBUF_META_WORDS + MBUF_TS_LO];
-      if ((hi | lo) !== 0) {
-        splitNs(hi, lo, ts);
+      const w = m * MBUF_META_WORDS;
+      // (a | b) keeps the test in int32; the words themselves are read inside
+      // splitNsAt: a uint32 >= 2^30 passed as an argument would be boxed (a GC).
+      if ((meta[w + MBUF_TS_HI] | meta[w + MBUF_TS_LO]) !== 0) {
+        splitNsAt(meta, w + MBUF_TS_HI, w + MBUF_TS_LO, ts);
         dv.setUint32(pos, ts[0], true);
         dv.setUint32(pos + 4, ts[1], true);
       } else {
