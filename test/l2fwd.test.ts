@@ -101,6 +101,47 @@ test('overload: l2fwd into full net_ring ports drops by tx failure and still bal
   assert.equal(p0.ipackets, p0.forwarded + p0.dropped.txFail);
 });
 
+test('l2fwd: 2 lcores, -q 2, 4 ports (one overloaded), every port balances; -q 1 would need 4 lcores', () => {
+  const lcores = cpus.length >= 2 ? `${cpus[0]},${cpus[1]}` : '0,1';
+  const r = run('l2fwd', '-l', lcores, ...NULL2, '--vdev', 'net_null2', '--vdev', 'net_ring3,size=32,peer=net_ring_z',
+    '--', '-p', '0xf', '-q', '2', '-T', '0', '--duration', '1', '--stats-json');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /Lcore \d+: RX port 0 TX port 1\nLcore \d+: RX port 1 TX port 0\nLcore \d+: RX port 2 TX port 3\nLcore \d+: RX port 3 TX port 2/);
+  const f = finalLine(r.stdout);
+  assert.equal(f.ok, true);
+  assert.equal(f.mempool.inUse, 0);
+  for (const p of f.ports) assert.equal(p.ipackets, p.forwarded + p.dropped.txFail + p.dropped.badFrame, `port ${p.port} balances`);
+  assert.ok(f.ports[2].dropped.txFail > 0, 'port 2 -> full ring 3: counted tx failures');
+  const q1 = run('l2fwd', '-l', lcores, ...NULL2, '--vdev', 'net_null2', '--vdev', 'net_null3', '--', '-p', '0xf', '-q', '1');
+  assert.equal(q1.status, 2);
+  assert.match(q1.stderr, /not enough cores: 4 ports at 1 per lcore need 4 lcores, -l gives 2/);
+});
+
+test('--metrics serves Prometheus text that matches the final counters', async () => {
+  const { spawn } = await import('node:child_process');
+  const port = 20000 + (process.pid % 20000);
+  const proc = spawn(process.execPath, [BIN, 'l2fwd', '-l', String(cpus[0]), ...NULL2, '--', '-p', '0x3', '-q', '2', '-T', '0',
+    '--metrics', `127.0.0.1:${port}`, '--duration', '3'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  try {
+    const end = Date.now() + 10_000;
+    while (!out.includes('metrics: http://') && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    for (const name of ['tsfwd_port_rx_packets_total', 'tsfwd_port_tx_packets_total', 'tsfwd_port_dropped_packets_total',
+      'tsfwd_lcore_iterations_total', 'tsfwd_mempool_mbufs', 'tsfwd_mempool_in_use_mbufs']) {
+      assert.match(text, new RegExp(`^# TYPE ${name} (counter|gauge)$`, 'm'), name);
+    }
+    const rx = Number(/^tsfwd_port_rx_packets_total\{port="0",name="net_null0"\} (\d+)$/m.exec(text)?.[1]);
+    assert.ok(rx > 0, 'port 0 has received frames');
+    assert.match(text, /^tsfwd_port_dropped_packets_total\{port="1",name="net_null1",reason="txFail"\} 0$/m);
+    assert.equal((await fetch(`http://127.0.0.1:${port}/nope`)).status, 404);
+  } finally {
+    const code = await new Promise<number | null>((r) => proc.on('exit', r));
+    assert.equal(code, 0);
+  }
+});
+
 test('pipeline: 2 rx + 2 tx lcores over 4 ports, overloaded rings, balances and returns every mbuf', () => {
   const lc = cpus.length >= 4 ? '0-3' : '0-1';
   const rx = cpus.length >= 4 ? '2' : '1';
