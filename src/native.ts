@@ -27,6 +27,7 @@ interface Shim {
   fd_write(fd: number, view: Uint8Array, offset: number, len: number): number;
   clock_realtime(out: Float64Array): number;
   clock_mono_us(): number;
+  clock_mono_ns(out: Float64Array): number;
   afp_ifinfo(name: string, out: Int32Array): number;
   afp_queue_open(cfg: Int32Array, out: Int32Array): number;
   afp_queue_close(queue: number): number;
@@ -260,6 +261,11 @@ export function clockRealtime(out: Float64Array): number {
 
 /** Mask for differences of monoUs() readings: ((b - a) & MONO_US_MASK). */
 export const MONO_US_MASK = 0x3fffffff;
+
+/** CLOCK_MONOTONIC in ns into out[0] (same clock in every process); 0 or -errno, no allocation. */
+export function monoNs(out: Float64Array): number {
+  return shim.clock_mono_ns(out);
+}
 
 /** Monotonic microseconds modulo 2^30; a small integer, so reading it allocates nothing. */
 export function monoUs(): number {

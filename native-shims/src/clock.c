@@ -38,3 +38,26 @@ napi_value tsfwd_clock_mono_us(napi_env env, napi_callback_info info) {
   if (napi_create_int32(env, (int32_t)(us & 0x3fffffff), &out) != napi_ok) return NULL;
   return out;
 }
+
+/* clock_mono_ns(out: Float64Array(1+)) -> 0 | -errno: out[0] = CLOCK_MONOTONIC
+ * in ns (exact in a double for ~104 days of uptime). Monotonic time is the
+ * same clock in every process on the host, so a generator's send stamp and a
+ * sink's receive time subtract to a latency. Writes into the caller's array,
+ * so nothing is allocated. */
+napi_value tsfwd_clock_mono_ns(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  bool is_ta = false;
+  napi_typedarray_type type;
+  size_t n;
+  void *data;
+  TSFWD_CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1 || napi_is_typedarray(env, argv[0], &is_ta) != napi_ok || !is_ta ||
+      napi_get_typedarray_info(env, argv[0], &type, &n, &data, NULL, NULL) != napi_ok ||
+      type != napi_float64_array || n < 1)
+    return tsfwd_int(env, -EINVAL);
+  struct timespec ts;
+  if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0) return tsfwd_int(env, -errno);
+  ((double *)data)[0] = (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+  return tsfwd_int(env, 0);
+}

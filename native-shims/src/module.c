@@ -45,6 +45,7 @@ NAPI_MODULE_INIT() {
       export_fn(env, exports, "fd_write", tsfwd_fd_write) != napi_ok ||
       export_fn(env, exports, "clock_realtime", tsfwd_clock_realtime) != napi_ok ||
       export_fn(env, exports, "clock_mono_us", tsfwd_clock_mono_us) != napi_ok ||
+      export_fn(env, exports, "clock_mono_ns", tsfwd_clock_mono_ns) != napi_ok ||
       tsfwd_copy_init(env) != napi_ok ||
       export_fn(env, exports, "afp_ifinfo", tsfwd_afp_ifinfo) != napi_ok ||
       export_fn(env, exports, "afp_queue_open", tsfwd_afp_queue_open) != napi_ok ||

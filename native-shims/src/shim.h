@@ -31,6 +31,7 @@ napi_status tsfwd_copy_init(napi_env env);
 napi_value tsfwd_fd_write(napi_env env, napi_callback_info info);
 napi_value tsfwd_clock_realtime(napi_env env, napi_callback_info info);
 napi_value tsfwd_clock_mono_us(napi_env env, napi_callback_info info);
+napi_value tsfwd_clock_mono_ns(napi_env env, napi_callback_info info);
 
 /* Mbuf metadata words read by tx; must match src/mempool/layout.ts. */
 #define TSFWD_MBUF_META_WORDS 8

@@ -7,13 +7,13 @@ import type { L2fwdLcoreConfig } from '../apps/l2fwd/lcore';
 import { L2fwdOptions, parseL2fwdOptions } from '../apps/l2fwd/options';
 import { Plan, makePlan } from '../apps/l2fwd/plan';
 import type { PipelineConfig } from '../apps/pipeline/lcore';
-import { UsageError, formatCoreList } from '../eal/corelist';
+import { UsageError } from '../eal/corelist';
 import { LcoreError, LcoreGroup } from '../eal/launch';
 import { parseEal, splitAtDashDash } from '../eal/options';
 import { Mempool } from '../mempool/mempool';
-import { getAffinity } from '../native';
-import { openPort, portHandle } from '../port/registry';
-import { Port, PortError, PortStats } from '../port/types';
+import { portHandle } from '../port/registry';
+import { Port, PortStats } from '../port/types';
+import { checkLcores, openPorts } from './ports';
 import { Ring } from '../ring/ring';
 import { RING_F_SC_DEQ, RING_F_SP_ENQ } from '../ring/layout';
 import { statsBlock } from '../stats/block';
@@ -31,10 +31,7 @@ export async function runForwarder(argv: string[], mode: Mode): Promise<number> 
   const eal = parseEal(ealArgv, mode);
   const opt = parseL2fwdOptions(appArgv, mode, mode === 'pipeline');
   if (eal.vdevs.length === 0) throw new UsageError(`${mode}: no ports: give at least one --vdev (e.g. --vdev net_af_packet0,iface=eth0)`);
-  const allowed = getAffinity();
-  for (const c of eal.lcores) {
-    if (!allowed.includes(c)) throw new UsageError(`${mode}: lcore ${c}: CPU ${c} is not available (this process may run on CPUs ${formatCoreList(allowed)})`);
-  }
+  checkLcores(mode, eal.lcores);
   let rxLcores = eal.lcores;
   let txLcores: number[] = [];
   if (mode === 'pipeline') {
@@ -54,14 +51,7 @@ export async function runForwarder(argv: string[], mode: Mode): Promise<number> 
   const n = eal.mbufs ?? Math.max(8192, plan.ports.length * (2 * opt.burst + 1024) + nbLcores * 384 + ringSlots);
   const pool = Mempool.create({ n, cacheSize: Math.min(256, Math.floor(n / 1.5)) });
 
-  const ports: Port[] = [];
-  try {
-    for (let i = 0; i < eal.vdevs.length; i++) ports.push(await openPort(eal.vdevs[i], { id: i, pool }));
-  } catch (e) {
-    for (const p of ports) p.close();
-    if (e instanceof PortError) throw new UsageError(e.message);
-    throw e;
-  }
+  const ports = await openPorts(eal.vdevs, pool);
 
   let metrics: Server | undefined;
   try {

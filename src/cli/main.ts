@@ -4,6 +4,8 @@ import { UsageError } from '../eal/corelist';
 import { runDemo } from './demo';
 import { runForwarder } from './forward';
 import { runTopo } from './topo';
+import { runPktgen } from './pktgen';
+import { runSink } from './sink';
 
 const HELP = `Usage: tsfwd <command> [options]
 
@@ -13,6 +15,15 @@ Commands:
         examples/l2fwd does (see below)
   pipeline [EAL options] -- [application options] [--rx-lcores N] [--ring-size N]
         rx lcores -> rings -> tx lcores; same options as l2fwd
+  pktgen [EAL options] -- [--size N|MIN-MAX | --imix] [--rate PPS|NMbps|P%]
+         [--line-rate 10G] [--count N] [--duration S] [--src-mac M[-M]] [--dst-mac M[-M]]
+         [--src-ip A[-B]] [--dst-ip A[-B]] [--sport P[-Q]] [--dport P[-Q]] [--ttl N]
+         [--burst N] [-T S] [--stats-json] [-f FILE.pkt]
+        one UDP stream per port with sequence numbers and send times; sizes
+        count the 4-byte FCS (64..1518); -f runs a pktgen-dpdk style script
+  sink [EAL options] -- [--duration S] [--count N] [--idle S] [-T S] [--stats-json]
+        count frames, check pktgen's sequence numbers (lost, duplicates,
+        reordered) and print a latency summary (min, p50, p99, p99.9, max)
   topo up|down|show NAME [--spec FILE] [--prefix P]
         veth/netns topologies (presets: pair, gen-fwd-sink, loop, vxlan);
         namespaces are named <prefix>-<ns>, prefix tsfwd-NAME by default
@@ -69,6 +80,12 @@ export async function main(argv: string[]): Promise<void> {
       case 'l2fwd':
       case 'pipeline':
         process.exitCode = await runForwarder(rest, cmd);
+        return;
+      case 'pktgen':
+        process.exitCode = await runPktgen(rest);
+        return;
+      case 'sink':
+        process.exitCode = await runSink(rest);
         return;
       case 'topo':
         process.exitCode = runTopo(rest);

@@ -37,6 +37,8 @@ const builtins: Record<string, AppRef> = {
   'io-fwd': { module: path.join(__dirname, '..', 'apps', 'io-fwd.js'), export: 'ioFwd' },
   'l2fwd': { module: path.join(__dirname, '..', 'apps', 'l2fwd', 'lcore.js'), export: 'l2fwdLcore' },
   'pipeline': { module: path.join(__dirname, '..', 'apps', 'pipeline', 'lcore.js'), export: 'pipelineLcore' },
+  'pktgen': { module: path.join(__dirname, '..', 'apps', 'pktgen', 'lcore.js'), export: 'pktgenLcore' },
+  'sink': { module: path.join(__dirname, '..', 'apps', 'sink', 'lcore.js'), export: 'sinkLcore' },
 };
 
 /** Resolves a built-in app name, or passes an AppRef through. */

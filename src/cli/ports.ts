@@ -1,0 +1,38 @@
+// Opening the --vdev ports of a command: in order (port id = position), all or
+// none, with driver errors turned into one-line usage errors (exit 2).
+import { UsageError, formatCoreList } from '../eal/corelist';
+import { Mempool } from '../mempool/mempool';
+import { getAffinity } from '../native';
+import { openPort } from '../port/registry';
+import { Port, PortError } from '../port/types';
+
+export async function openPorts(vdevs: readonly string[], pool: Mempool): Promise<Port[]> {
+  const ports: Port[] = [];
+  try {
+    for (let i = 0; i < vdevs.length; i++) ports.push(await openPort(vdevs[i], { id: i, pool }));
+  } catch (e) {
+    for (const p of ports) p.close();
+    if (e instanceof PortError) throw new UsageError(e.message);
+    throw e;
+  }
+  return ports;
+}
+
+/** Refuses lcores on CPUs this process may not use. */
+export function checkLcores(cmd: string, lcores: readonly number[]): void {
+  const allowed = getAffinity();
+  for (const c of lcores) {
+    if (!allowed.includes(c)) throw new UsageError(`${cmd}: lcore ${c}: CPU ${c} is not available (this process may run on CPUs ${formatCoreList(allowed)})`);
+  }
+}
+
+/** Round-robin: items spread over `n` lcores in order. */
+export function spread<T>(items: readonly T[], n: number): T[][] {
+  const out: T[][] = Array.from({ length: n }, () => []);
+  items.forEach((x, i) => out[i % n].push(x));
+  return out;
+}
+
+export function rate(v: number): string {
+  return v >= 1e9 ? `${(v / 1e9).toFixed(2)}G` : v >= 1e6 ? `${(v / 1e6).toFixed(2)}M` : v >= 1e3 ? `${(v / 1e3).toFixed(1)}k` : v.toFixed(0);
+}

@@ -1,0 +1,107 @@
+// `tsfwd sink [EAL] -- [--duration S] [--count N] [--idle S] [-T S] [--stats-json]`:
+// receive on every --vdev port, check pktgen's sequence numbers and latency,
+// and print per-stream loss/duplicates/reordering and a latency summary.
+import pino from 'pino';
+import { Histogram } from '../apps/sink/histogram';
+import { K_FRAMES, K_OTHER, K_TAGGED, SinkLcoreConfig, SinkResult } from '../apps/sink/lcore';
+import { UsageError } from '../eal/corelist';
+import { LcoreGroup } from '../eal/launch';
+import { parseEal, splitAtDashDash } from '../eal/options';
+import { Mempool } from '../mempool/mempool';
+import { portHandle } from '../port/registry';
+import { Args } from './args';
+import { checkLcores, openPorts, rate, spread } from './ports';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const us = (ns: number): string => (ns / 1e3).toFixed(1);
+
+export async function runSink(argv: string[]): Promise<number> {
+  const [ealArgv, appArgv] = splitAtDashDash(argv);
+  const eal = parseEal(ealArgv, 'sink');
+  let duration: number | undefined;
+  let count = 0;
+  let idle: number | undefined;
+  let period = 1;
+  let json = false;
+  const a = new Args(appArgv);
+  for (let k = a.next(); k !== undefined; k = a.next()) {
+    if (k === '--duration') duration = a.num(k, 0.01, 86400 * 31);
+    else if (k === '--count') count = a.int(k, 1, 2 ** 50);
+    else if (k === '--idle') idle = a.num(k, 0.01, 3600);
+    else if (k === '-T') period = a.num(k, 0, 3600);
+    else if (k === '--stats-json') json = true;
+    else throw new UsageError(`sink: unknown application option '${k}'`);
+  }
+  if (eal.vdevs.length === 0) throw new UsageError('sink: no ports: give at least one --vdev');
+  checkLcores('sink', eal.lcores);
+  const pool = Mempool.create({ n: eal.mbufs ?? 8192 });
+  const ports = await openPorts(eal.vdevs, pool);
+  const log = json ? pino({ base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ dest: 1, sync: true })) : undefined;
+  const say = (x: string): void => { (json ? process.stderr : process.stdout).write(`${x}\n`); };
+  const n = Math.min(eal.lcores.length, ports.length);
+  const counters = new SharedArrayBuffer(n * 64);
+  const cnt = new Float64Array(counters);
+  const total = (w: number): number => { let t = 0; for (let i = 0; i < n; i++) t += cnt[i * 8 + w]; return t; };
+  const config: SinkLcoreConfig = { pool: pool.buffer, ports: ports.map(portHandle), portsByLcore: spread(ports.map((_, i) => i), n), burst: 32, counters };
+  const group = LcoreGroup.launch({ lcores: eal.lcores.slice(0, n), app: 'sink', config });
+  say(`sink: ${ports.map((p) => p.name).join(', ')} on lcore${n > 1 ? 's' : ''} ${eal.lcores.slice(0, n).join(', ')}`);
+  let failure: Error | undefined;
+  const finished = group.wait().catch((e: Error) => { failure = e; return []; });
+  let stop = false;
+  const onSig = (): void => { stop = true; };
+  process.on('SIGINT', onSig);
+  process.on('SIGTERM', onSig);
+  const t0 = Date.now();
+  let last = { t: t0, frames: 0 };
+  let lastArrival = t0;
+  let seen = 0;
+  const timer = period > 0 ? setInterval(() => {
+    const now = Date.now();
+    const frames = total(K_FRAMES);
+    const pps = Math.round((frames - last.frames) / ((now - last.t) / 1000));
+    last = { t: now, frames };
+    if (log) log.info({ frames, tagged: total(K_TAGGED), other: total(K_OTHER), pps }, 'stats');
+    else say(`rx ${rate(pps)} pps  total ${frames}`);
+  }, period * 1000) : undefined;
+  const deadline = duration !== undefined ? t0 + duration * 1000 : Infinity;
+  while (!stop && !failure && Date.now() < deadline && !(count > 0 && total(K_TAGGED) >= count)) {
+    const f = total(K_FRAMES);
+    if (f !== seen) { seen = f; lastArrival = Date.now(); }
+    if (idle !== undefined && seen > 0 && Date.now() - lastArrival >= idle * 1000) break;
+    await sleep(5);
+  }
+  if (timer) clearInterval(timer);
+  process.off('SIGINT', onSig);
+  process.off('SIGTERM', onSig);
+  group.stop();
+  const results = (await finished) as { result: unknown }[];
+  const secs = (Date.now() - t0) / 1000;
+  const pstats = ports.map((p) => ({ port: p.id, name: p.name, ...p.stats() }));
+  for (const p of ports) p.close();
+  if (failure) { process.stderr.write(`tsfwd: ${failure.message}\n`); return 1; }
+  const hist = new Histogram();
+  const streams = new Map<number, { stream: number; received: number; lost: number; duplicates: number; reordered: number }>();
+  for (const r of results) {
+    const res = r.result as SinkResult;
+    hist.merge(res.hist.counts, res.hist.n, res.hist.min, res.hist.max);
+    for (const s of res.streams) {
+      const t = streams.get(s.stream) ?? { stream: s.stream, received: 0, lost: 0, duplicates: 0, reordered: 0 };
+      t.received += s.received; t.lost += s.lost; t.duplicates += s.duplicates; t.reordered += s.reordered;
+      streams.set(s.stream, t);
+    }
+  }
+  const lat = { samples: hist.n, min: hist.n ? hist.min : 0, p50: hist.quantile(0.5), p99: hist.quantile(0.99), p999: hist.quantile(0.999), max: hist.max };
+  const leaked = pool.n - pool.availCount();
+  const ok = leaked === 0;
+  if (log) {
+    log.info({ seconds: Number(secs.toFixed(3)), ports: pstats.map((p) => ({ port: p.port, name: p.name, ipackets: p.ipackets, ibytes: p.ibytes, imissed: p.imissed, ierrors: p.ierrors })),
+      frames: total(K_FRAMES), other: total(K_OTHER), streams: [...streams.values()], latencyNs: lat, ok }, 'final');
+  } else {
+    for (const p of pstats) say(`port ${p.port} (${p.name}): received ${p.ipackets} frames, ${p.ibytes} bytes, ${rate(p.ipackets / secs)} pps average, imissed ${p.imissed}`);
+    say(`frames without a pktgen stamp: ${total(K_OTHER)}`);
+    for (const s of streams.values()) say(`stream ${s.stream}: received ${s.received}, lost ${s.lost}, duplicates ${s.duplicates}, reordered ${s.reordered}`);
+    if (hist.n > 0) say(`latency (us): min ${us(lat.min)}  p50 ${us(lat.p50)}  p99 ${us(lat.p99)}  p99.9 ${us(lat.p999)}  max ${us(lat.max)}  (${hist.n} samples)`);
+  }
+  if (!ok) { process.stderr.write(`tsfwd: ACCOUNTING FAILED: mempool: ${leaked} mbufs not returned\n`); return 1; }
+  return 0;
+}
