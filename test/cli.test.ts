@@ -40,7 +40,7 @@ for (const [args, code, msg] of [
 }
 
 test('demo moves mbufs between two lcores and accounts for every one', () => {
-  const r = run('demo', '--duration', '1');
+  const r = run('demo', '--core', '--duration', '1');
   assert.equal(r.status, 0, r.stderr);
   const m = /done: stamped (\d+) = consumed (\d+) \+ ring-full drops (\d+) \+ drained at stop (\d+); .*order errors 0, mempool free 8192\/8192/.exec(r.stdout);
   assert.ok(m, r.stdout);

@@ -7,18 +7,29 @@ import { Mempool } from '../mempool/mempool';
 import { Ring } from '../ring/ring';
 import { RING_F_SC_DEQ, RING_F_SP_ENQ } from '../ring/layout';
 import { Args } from './args';
+import { runNetDemo } from './demo-net';
 
 export async function runDemo(argv: string[]): Promise<number> {
   let lcores = [0, 1];
-  let duration = 3;
+  let duration: number | undefined;
   let burst = 32;
+  let core = false;
+  let pps = 100_000;
   const a = new Args(argv);
   for (let o = a.next(); o !== undefined; o = a.next()) {
-    if (o === '-l') lcores = parseCoreList(a.value(o));
+    if (o === '-l') { lcores = parseCoreList(a.value(o)); core = true; }
     else if (o === '--duration') duration = a.num(o, 0.1, 3600);
-    else if (o === '--burst') burst = a.int(o, 1, 512);
+    else if (o === '--burst') { burst = a.int(o, 1, 512); core = true; }
+    else if (o === '--core') core = true;
+    else if (o === '--rate') pps = a.int(o, 1, 100_000_000);
     else throw new UsageError(`demo: unknown option '${o}'`);
   }
+  if (!core) return runNetDemo(duration ?? 8, pps);
+  return runCoreDemo(lcores, duration ?? 3, burst);
+}
+
+/** The in-memory demo: mempool + ring + two pinned lcores, no kernel. */
+async function runCoreDemo(lcores: number[], duration: number, burst: number): Promise<number> {
   if (lcores.length !== 2) throw new UsageError(`demo needs exactly 2 lcores (-l A,B), got ${lcores.length}`);
 
   const mp = Mempool.create({ n: 8192, cacheSize: 256 });

@@ -27,9 +27,11 @@ Commands:
   topo up|down|show NAME [--spec FILE] [--prefix P]
         veth/netns topologies (presets: pair, gen-fwd-sink, loop, vxlan);
         namespaces are named <prefix>-<ns>, prefix tsfwd-NAME by default
-  demo [-l CORELIST] [--duration S] [--burst N]
-        two pinned lcores move mbufs through a shared ring (mempool + ring +
-        lcores, no kernel), printing rates every second
+  demo [--duration S] [--rate PPS]
+        (npm start; root) builds gen-fwd-sink, runs l2fwd, pktgen and sink for
+        a few seconds with live stats, prints the sink's summary, tears down
+  demo --core [-l CORELIST] [--duration S] [--burst N]
+        no kernel, no root: two pinned lcores move mbufs through a shared ring
   bench <ring|mempool> [--runs N] [--seconds S]
         microbenchmarks (median of N runs), compared with DPDK's
         ring_perf_autotest when dpdk-test is installed

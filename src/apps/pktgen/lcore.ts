@@ -7,6 +7,7 @@ import { LcoreContext, stopped } from '../../eal/app';
 import { Mempool } from '../../mempool/mempool';
 import { MONO_US_MASK, monoNs, monoUs } from '../../native';
 import { attachPort } from '../../port/registry';
+import { backoff } from '../../ring/relax';
 import type { Port, PortHandle } from '../../port/types';
 import { PAYLOAD_MAGIC, P_MAGIC, P_SEQ, P_STREAM, P_TS } from './payload';
 import {
@@ -61,8 +62,12 @@ export function pktgenLcore(ctx: LcoreContext<PktgenLcoreConfig>): { pending: nu
   const clk = new Float64Array(1);
   const n = mine.length;
 
+  let idle = 0;
   while (!stopped(ctx)) {
     const now = monoUs();
+    // Between rate-limited bursts the lcore has nothing to do: yield (then nap)
+    // after a run of idle passes, so a sink sharing the CPU gets it.
+    if (++idle > 1) backoff(idle - 1);
     for (let i = 0; i < n; i++) {
       const sid = mine[i];
       const st = states[i];
@@ -76,6 +81,7 @@ export function pktgenLcore(ctx: LcoreContext<PktgenLcoreConfig>): { pending: nu
         // Retry what the port refused last time before building anything new.
         const sent = port.txBurst(0, st.pend, st.pendLen);
         account(st, cnt, cb, sent);
+        if (sent > 0) idle = 0;
         continue;
       }
       if (!st.running) {
@@ -134,6 +140,7 @@ export function pktgenLcore(ctx: LcoreContext<PktgenLcoreConfig>): { pending: nu
       st.pendLen = want;
       const sent = port.txBurst(0, st.pend, want);
       account(st, cnt, cb, sent);
+      idle = 0;
     }
   }
   let pending = 0;

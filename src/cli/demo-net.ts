@@ -1,0 +1,81 @@
+// `tsfwd demo` (npm start): builds gen-fwd-sink, runs l2fwd in the fwd
+// namespace, a sink behind it and pktgen in front of it for a bounded time,
+// shows their live output, prints the sink's summary and removes every
+// namespace it made, also when something fails.
+import { ChildProcess, spawn } from 'node:child_process';
+import * as path from 'node:path';
+import { UsageError } from '../eal/corelist';
+import { getAffinity } from '../native';
+import { PRESETS } from '../topo/spec';
+import { topoDown, topoUp } from '../topo/topo';
+
+const BIN = path.resolve(__dirname, '..', '..', '..', 'bin', 'tsfwd.js');
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+interface Child { proc: ChildProcess; done: Promise<number | null>; out: string[] }
+
+function start(tag: string, ns: string, args: string[], show: boolean): Child {
+  const proc = spawn('ip', ['netns', 'exec', ns, process.execPath, BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const out: string[] = [];
+  const onData = (d: Buffer): void => {
+    for (const line of d.toString().split('\n')) {
+      if (!line.trim() || /^\x1b/.test(line)) continue;
+      out.push(line);
+      if (show) process.stdout.write(`[${tag}] ${line}\n`);
+    }
+  };
+  proc.stdout!.on('data', onData);
+  proc.stderr!.on('data', onData);
+  const done = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+  return { proc, done, out };
+}
+
+export async function runNetDemo(duration: number, pps: number): Promise<number> {
+  if (process.getuid?.() !== 0) {
+    throw new UsageError('demo: needs root: it creates network namespaces and veth pairs (CAP_NET_ADMIN, CAP_SYS_ADMIN) ' +
+      'and opens AF_PACKET sockets (CAP_NET_RAW); run it as root (sudo npm start), or `npx tsfwd demo --core` for the in-memory demo');
+  }
+  const cpus = getAffinity();
+  const [c0, c1] = [cpus[0], cpus[cpus.length - 1]];
+  const prefix = `tsfwd-demo-${process.pid}`;
+  const ns = (n: string): string => `${prefix}-${n}`;
+  console.log(`tsfwd demo: topology gen [g0]--[f0] fwd [f1]--[s0] sink (namespaces ${prefix}-*)`);
+  topoUp(PRESETS['gen-fwd-sink'], prefix);
+  const kids: Child[] = [];
+  const stopAll = (): void => { for (const k of kids) if (k.proc.exitCode === null) k.proc.kill('SIGINT'); };
+  process.on('SIGINT', stopAll);
+  process.on('SIGTERM', stopAll);
+  try {
+    const fwd = start('fwd', ns('fwd'), ['l2fwd', '-l', String(c1), '--vdev', 'net_af_packet0,iface=f0', '--vdev', 'net_af_packet1,iface=f1',
+      '--', '-p', '0x3', '-q', '2', '-T', '2'], true);
+    const sink = start('sink', ns('sink'), ['sink', '-l', String(c0), '--vdev', 'net_af_packet0,iface=s0', '--', '-T', '0'], false);
+    kids.push(fwd, sink);
+    for (const end = Date.now() + 10_000; Date.now() < end;) {
+      if (fwd.out.some((l) => /RX port 1 TX port 0/.test(l)) && sink.out.some((l) => /^sink: /.test(l))) break;
+      if (fwd.proc.exitCode !== null || sink.proc.exitCode !== null) throw new Error(`demo: a process failed to start:\n${[...fwd.out, ...sink.out].join('\n')}`);
+      await sleep(20);
+    }
+    console.log(`tsfwd demo: pktgen sends 64-byte UDP frames at ${pps} pps for ${duration} s from gen (lcore ${c0}); l2fwd forwards on lcore ${c1}`);
+    const gen = start('gen', ns('gen'), ['pktgen', '-l', String(c0), '--vdev', 'net_af_packet0,iface=g0', '--',
+      '--rate', String(pps), '--duration', String(duration), '--size', '64', '-T', '1'], true);
+    kids.push(gen);
+    const genCode = await Promise.race([gen.done, sleep((duration + 20) * 1000).then(() => -1)]);
+    await sleep(500); // frames in flight reach the sink
+    sink.proc.kill('SIGINT');
+    fwd.proc.kill('SIGINT');
+    const [sinkCode, fwdCode] = await Promise.all([sink.done, fwd.done]);
+    console.log('tsfwd demo: sink summary');
+    for (const l of sink.out.filter((x) => !/^sink: /.test(x))) console.log(`  ${l}`);
+    const ok = genCode === 0 && sinkCode === 0 && fwdCode === 0;
+    if (!ok) console.error(`tsfwd demo: FAILED (pktgen ${genCode}, l2fwd ${fwdCode}, sink ${sinkCode})`);
+    return ok ? 0 : 1;
+  } finally {
+    stopAll();
+    await Promise.all(kids.map((k) => Promise.race([k.done, sleep(3000)])));
+    for (const k of kids) if (k.proc.exitCode === null) k.proc.kill('SIGKILL');
+    process.off('SIGINT', stopAll);
+    process.off('SIGTERM', stopAll);
+    const removed = topoDown(prefix);
+    console.log(`tsfwd demo: removed ${removed.join(', ')}`);
+  }
+}
