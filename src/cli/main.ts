@@ -14,8 +14,12 @@ Commands:
   pipeline [EAL options] -- [application options] [--rx-lcores N] [--ring-size N]
         rx lcores -> rings -> tx lcores; same options as l2fwd
   topo up|down|show NAME [--spec FILE] [--prefix P]
-        veth/netns topologies (presets: pair, gen-fwd-sink, loop, vxlan);
-        namespaces are named <prefix>-<ns>, prefix tsfwd-NAME by default
+        veth/netns topologies (presets: pair, gen-fwd-sink, loop, vxlan; or a
+        JSON/YAML spec file); namespaces are named <prefix>-<ns>, prefix
+        tsfwd-NAME by default
+  topo check NAME [--prefix P] [--count N] [--timeout MS]
+        ICMP echo across each link whose two ends have an address; one line
+        per link, exit 1 if any reply is missing
   demo [-l CORELIST] [--duration S] [--burst N]
         two pinned lcores move mbufs through a shared ring (mempool + ring +
         lcores, no kernel), printing rates every second
@@ -71,7 +75,7 @@ export async function main(argv: string[]): Promise<void> {
         process.exitCode = await runForwarder(rest, cmd);
         return;
       case 'topo':
-        process.exitCode = runTopo(rest);
+        process.exitCode = await runTopo(rest);
         return;
       case 'demo':
         process.exitCode = await runDemo(rest);
