@@ -2,8 +2,10 @@
 // compose topology has exactly gen, fwd and sink on two fixed subnets, only
 // NET_RAW + NET_ADMIN, and tsfwd command lines that tsfwd's own parsers and
 // drivers accept; the Dockerfile installs what .ci/run and the README say.
+// Then compose's commands run in namespaces joined by bridges.
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -15,6 +17,7 @@ import { parseDevargs } from '../src/port/devargs';
 import { driver as nullDriver } from '../src/port/null';
 import { driver as pcap } from '../src/port/pcap';
 import type { PortDriver } from '../src/port/types';
+import { TestNet, netSkipReason } from './helpers/testnet';
 
 const root = path.resolve(__dirname, '..', '..');
 const read = (f: string): string => fs.readFileSync(path.join(root, f), 'utf8');
@@ -130,4 +133,51 @@ test('the README\'s install commands match the image', () => {
   const dockerReadme = read('docker/README.md');
   assert.ok(dockerReadme.includes('docker build -f docker/Dockerfile -t tsfwd .'));
   assert.ok(dockerReadme.includes('docker compose -f docker/compose.yaml up'));
+});
+
+// The engine is missing, but what compose runs is not: the same command lines,
+// in namespaces named like the containers' interfaces, joined by Linux bridges
+// as Docker's networks are, with only CAP_NET_RAW and CAP_NET_ADMIN (setpriv).
+test('compose\'s commands forward gen -> fwd -> sink over bridges with only NET_RAW + NET_ADMIN', { skip: netSkipReason(), timeout: 60_000 }, async () => {
+  const net = new TestNet('dk');
+  try {
+    const br = net.ns('br');
+    const ns: Record<string, string> = { gen: net.ns('gen'), fwd: net.ns('fwd'), sink: net.ns('sink') };
+    for (const b of ['gen-fwd', 'fwd-sink']) {
+      net.exec(br, ['ip', 'link', 'add', b, 'type', 'bridge']);
+      net.exec(br, ['ip', 'link', 'set', b, 'up']);
+    }
+    let port = 0;
+    for (const [svc, s] of Object.entries(compose.services)) {
+      ifaceOrder(s).forEach((network, i) => {
+        const peer = `p${port++}`;
+        net.veth(`eth${i}`, ns[svc], peer, br);
+        net.exec(br, ['ip', 'link', 'set', peer, 'master', network]);
+      });
+    }
+    const caps = '-all,+net_raw,+net_admin';
+    const run = (svc: string, extra: string[]): Promise<{ code: number | null; out: string }> => new Promise((resolve) => {
+      const p = spawn('ip', ['netns', 'exec', ns[svc], 'setpriv', `--inh-caps=${caps}`, `--ambient-caps=${caps}`, `--bounding-set=${caps}`,
+        process.execPath, path.join(root, 'bin', 'tsfwd.js'), ...compose.services[svc].command, ...extra]);
+      let out = '';
+      p.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+      p.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+      p.on('close', (code) => resolve({ code, out }));
+    });
+    // The last --duration wins: fwd and sink outlive the generator.
+    const fwd = run('fwd', ['--duration', '6']);
+    const sink = run('sink', ['--duration', '6']);
+    await new Promise((r) => setTimeout(r, 1500));
+    const gen = await run('gen', ['--duration', '2']);
+    const [f, s] = await Promise.all([fwd, sink]);
+    for (const [n, r] of [['gen', gen], ['fwd', f], ['sink', s]] as const) assert.equal(r.code, 0, `${n}: ${r.out}`);
+    const final = JSON.parse(s.out.trim().split('\n').filter((l) => l.startsWith('{')).pop()!) as { ok: boolean; ports: { ipackets: number }[] };
+    const sent = Number(/Total packets sent:\s+(\d+)/.exec(f.out)?.[1]);
+    assert.ok(final.ok);
+    assert.ok(sent > 1000, `fwd sent ${sent}`);
+    assert.ok(final.ports[0].ipackets > 1000, `sink received ${final.ports[0].ipackets}`);
+  } finally {
+    net.destroy();
+  }
+  assert.deepEqual(net.leftovers(), []);
 });
