@@ -25,8 +25,12 @@ Commands:
         count frames, check pktgen's sequence numbers (lost, duplicates,
         reordered) and print a latency summary (min, p50, p99, p99.9, max)
   topo up|down|show NAME [--spec FILE] [--prefix P]
-        veth/netns topologies (presets: pair, gen-fwd-sink, loop, vxlan);
-        namespaces are named <prefix>-<ns>, prefix tsfwd-NAME by default
+        veth/netns topologies (presets: pair, gen-fwd-sink, loop, vxlan; or a
+        JSON/YAML spec file); namespaces are named <prefix>-<ns>, prefix
+        tsfwd-NAME by default
+  topo check NAME [--prefix P] [--count N] [--timeout MS]
+        ICMP echo across each link whose two ends have an address; one line
+        per link, exit 1 if any reply is missing
   demo [--duration S] [--rate PPS]
         (npm start; root) builds gen-fwd-sink, runs l2fwd, pktgen and sink for
         a few seconds with live stats, prints the sink's summary, tears down
@@ -90,7 +94,7 @@ export async function main(argv: string[]): Promise<void> {
         process.exitCode = await runSink(rest);
         return;
       case 'topo':
-        process.exitCode = runTopo(rest);
+        process.exitCode = await runTopo(rest);
         return;
       case 'demo':
         process.exitCode = await runDemo(rest);

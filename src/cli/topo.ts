@@ -1,22 +1,26 @@
-// `tsfwd topo up|down|show NAME [--spec FILE] [--prefix P]`: veth/netns
-// topologies from a preset or a JSON spec file. Namespaces are named
+// `tsfwd topo up|down|show|check NAME [--spec FILE] [--prefix P]`: veth/netns
+// topologies from a preset or a JSON/YAML spec file. Namespaces are named
 // `<prefix>-<ns>`; the prefix defaults to `tsfwd-<NAME>`.
-import * as fs from 'node:fs';
 import { UsageError } from '../eal/corelist';
-import { PRESETS, TopoSpec, validateSpec } from '../topo/spec';
+import { PRESETS, TopoSpec } from '../topo/spec';
+import { CheckOptions, formatLink, linkOk, topoCheck } from '../topo/check';
+import { loadSpecFile } from '../topo/spec-file';
 import { topoDown, topoShow, topoUp } from '../topo/topo';
 import { Args } from './args';
 
-export function runTopo(argv: string[]): number {
+export function runTopo(argv: string[]): number | Promise<number> {
   const [verb, name, ...rest] = argv;
-  if (!verb || !['up', 'down', 'show'].includes(verb)) throw new UsageError(`topo: expected up, down or show, got '${verb ?? ''}'`);
+  if (!verb || !['up', 'down', 'show', 'check'].includes(verb)) throw new UsageError(`topo: expected up, down, show or check, got '${verb ?? ''}'`);
   if (!name) throw new UsageError(`topo ${verb}: missing topology name (presets: ${Object.keys(PRESETS).join(', ')})`);
   let specFile: string | undefined;
   let prefix = `tsfwd-${name}`;
+  const check: CheckOptions = {};
   const a = new Args(rest);
   for (let o = a.next(); o !== undefined; o = a.next()) {
     if (o === '--spec') specFile = a.value(o);
     else if (o === '--prefix') prefix = a.value(o);
+    else if (o === '--count' && verb === 'check') check.count = a.int(o, 1, 1000);
+    else if (o === '--timeout' && verb === 'check') check.timeoutMs = a.int(o, 1, 60_000);
     else throw new UsageError(`topo: unknown option '${o}'`);
   }
   if (verb === 'down') {
@@ -28,18 +32,13 @@ export function runTopo(argv: string[]): number {
     process.stdout.write(topoShow(prefix));
     return 0;
   }
+  if (verb === 'check') return runCheck(prefix, check);
   let spec: TopoSpec;
   if (specFile) {
-    let text: string;
     try {
-      text = fs.readFileSync(specFile, 'utf8');
-    } catch {
-      throw new UsageError(`topo: cannot read spec file '${specFile}'`);
-    }
-    try {
-      spec = validateSpec(JSON.parse(text));
+      spec = loadSpecFile(specFile);
     } catch (e) {
-      throw new UsageError(`topo: ${specFile}: ${(e as Error).message}`);
+      throw new UsageError(`topo: ${(e as Error).message}`);
     }
   } else {
     const preset = PRESETS[name];
@@ -49,4 +48,14 @@ export function runTopo(argv: string[]): number {
   topoUp(spec, prefix);
   process.stdout.write(topoShow(prefix));
   return 0;
+}
+
+// One line per link, then exit 1 if any checked link lost a reply.
+async function runCheck(prefix: string, opts: CheckOptions): Promise<number> {
+  const results = await topoCheck(prefix, opts);
+  for (const r of results) console.log(formatLink(r));
+  const checked = results.filter((r) => r.checked);
+  const failed = checked.filter((r) => !linkOk(r)).length;
+  console.log(`${checked.length} of ${results.length} links checked, ${failed} failed`);
+  return failed ? 1 : 0;
 }
