@@ -34,9 +34,9 @@ test('demo forwards traffic end to end and leaves no namespace behind', { skip, 
   assert.deepEqual(fs.readdirSync('/run/netns').filter((n) => n.startsWith(removed[1])), []);
 });
 
-test('demo without root says exactly what it needs', { skip }, () => {
-  const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--', process.execPath, BIN, 'demo'], { encoding: 'utf8', timeout: 20_000 });
-  assert.equal(r.status, 2);
-  assert.equal(r.stderr, 'tsfwd: demo: needs root: it creates network namespaces and veth pairs (CAP_NET_ADMIN, CAP_SYS_ADMIN) ' +
-    'and opens AF_PACKET sockets (CAP_NET_RAW); run it as root (sudo npm start), or `npx tsfwd demo --core` for the in-memory demo\n');
+test('demo without the capabilities it needs names exactly those', { skip }, () => {
+  const r = spawnSync('setpriv', ['--bounding-set', '-net_admin,-net_raw', '--', process.execPath, BIN, 'demo'], { encoding: 'utf8', timeout: 20_000 });
+  assert.equal(r.status, 2, r.stderr);
+  assert.equal(r.stderr, 'tsfwd: demo: missing CAP_NET_ADMIN (create namespaces and veth pairs), CAP_NET_RAW (open AF_PACKET sockets); ' +
+    'run it as root (sudo npm start), or `npx tsfwd demo --core` for the in-memory demo\n');
 });

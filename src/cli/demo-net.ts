@@ -3,6 +3,7 @@
 // shows their live output, prints the sink's summary and removes every
 // namespace it made, also when something fails.
 import { ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { UsageError } from '../eal/corelist';
 import { getAffinity } from '../native';
@@ -11,6 +12,13 @@ import { topoDown, topoUp } from '../topo/topo';
 
 const BIN = path.resolve(__dirname, '..', '..', '..', 'bin', 'tsfwd.js');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** `p`, or `fallback` after `ms`; the timer is cleared either way, so it never holds the process open. */
+function within<T>(p: Promise<T>, ms: number, fallback: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<T>((r) => { timer = setTimeout(() => r(fallback), ms); });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
 
 interface Child { proc: ChildProcess; done: Promise<number | null>; out: string[] }
 
@@ -30,10 +38,24 @@ function start(tag: string, ns: string, args: string[], show: boolean): Child {
   return { proc, done, out };
 }
 
+// capabilities(7) bit numbers.
+const NEEDED: [string, number, string][] = [
+  ['CAP_NET_ADMIN', 12, 'create namespaces and veth pairs'],
+  ['CAP_SYS_ADMIN', 21, 'enter and mount network namespaces'],
+  ['CAP_NET_RAW', 13, 'open AF_PACKET sockets'],
+];
+
+/** The capabilities the demo needs that this process does not have (from CapEff). */
+function missingCaps(): string[] {
+  const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+  const eff = m ? BigInt(`0x${m[1]}`) : 0n;
+  return NEEDED.filter(([, bit]) => ((eff >> BigInt(bit)) & 1n) === 0n).map(([name, , why]) => `${name} (${why})`);
+}
+
 export async function runNetDemo(duration: number, pps: number): Promise<number> {
-  if (process.getuid?.() !== 0) {
-    throw new UsageError('demo: needs root: it creates network namespaces and veth pairs (CAP_NET_ADMIN, CAP_SYS_ADMIN) ' +
-      'and opens AF_PACKET sockets (CAP_NET_RAW); run it as root (sudo npm start), or `npx tsfwd demo --core` for the in-memory demo');
+  const missing = missingCaps();
+  if (missing.length > 0) {
+    throw new UsageError(`demo: missing ${missing.join(', ')}; run it as root (sudo npm start), or \`npx tsfwd demo --core\` for the in-memory demo`);
   }
   const cpus = getAffinity();
   const [c0, c1] = [cpus[0], cpus[cpus.length - 1]];
@@ -59,7 +81,7 @@ export async function runNetDemo(duration: number, pps: number): Promise<number>
     const gen = start('gen', ns('gen'), ['pktgen', '-l', String(c0), '--vdev', 'net_af_packet0,iface=g0', '--',
       '--rate', String(pps), '--duration', String(duration), '--size', '64', '-T', '1'], true);
     kids.push(gen);
-    const genCode = await Promise.race([gen.done, sleep((duration + 20) * 1000).then(() => -1)]);
+    const genCode = await within(gen.done, (duration + 20) * 1000, -1);
     await sleep(500); // frames in flight reach the sink
     sink.proc.kill('SIGINT');
     fwd.proc.kill('SIGINT');
@@ -71,7 +93,7 @@ export async function runNetDemo(duration: number, pps: number): Promise<number>
     return ok ? 0 : 1;
   } finally {
     stopAll();
-    await Promise.all(kids.map((k) => Promise.race([k.done, sleep(3000)])));
+    await Promise.all(kids.map((k) => within(k.done, 3000, null)));
     for (const k of kids) if (k.proc.exitCode === null) k.proc.kill('SIGKILL');
     process.off('SIGINT', stopAll);
     process.off('SIGTERM', stopAll);
