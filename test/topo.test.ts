@@ -64,3 +64,22 @@ test('a failing build removes what it made', { skip }, () => {
   assert.throws(() => topoUp(bad, pfx), /ethtool/);
   assert.deepEqual(prefixedNamespaces(pfx), []);
 });
+
+test('down removes everything after an `up` killed midway', { skip, timeout: 60_000 }, async () => {
+  const { spawn } = await import('node:child_process');
+  const path = await import('node:path');
+  const bin = path.resolve(__dirname, '..', '..', 'bin', 'tsfwd.js');
+  const pfx = prefix('kill');
+  try {
+    const p = spawn(process.execPath, [bin, 'topo', 'up', 'gen-fwd-sink', '--prefix', pfx], { stdio: 'ignore' });
+    // Kill it as soon as its first namespace exists: the build is then half done.
+    for (const end = Date.now() + 10_000; prefixedNamespaces(pfx).length === 0 && Date.now() < end;) await new Promise((r) => setTimeout(r, 2));
+    p.kill('SIGKILL');
+    await new Promise((r) => p.on('exit', r));
+    assert.ok(prefixedNamespaces(pfx).length >= 1, 'the killed up left something behind');
+  } finally {
+    topoDown(pfx);
+  }
+  assert.deepEqual(prefixedNamespaces(pfx), []);
+  assert.equal(fs.existsSync(`${STATE_DIR}/${pfx}.json`), false, 'state file gone');
+});
