@@ -18,6 +18,8 @@ import { parseIpv4, writeUdpFrame } from '../src/net/headers';
 import { openPort, portHandle } from '../src/port/registry';
 import { Capture, quietNs, udpSnmp } from './helpers/afp-net';
 import { TestNet, netSkipReason } from './helpers/testnet';
+import { buildPcap, readPcap } from './helpers/pcap-file';
+import { testFrame } from './helpers/conformance';
 
 const BIN = path.resolve(__dirname, '..', '..', 'bin', 'tsfwd.js');
 const run = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
@@ -59,6 +61,19 @@ test('pktgen --count sends exactly that many frames per port; a bad script fails
   const s = run('pktgen', '-l', String(cpus[0]), '--vdev', 'net_null0', '--', '-f', path.join(dir, 'run.pkt'), '-T', '0', '--stats-json');
   assert.equal(s.status, 0, s.stderr);
   assert.equal(JSON.parse(s.stdout.trim().split('\n').pop()!).ports[0].opackets, 5000);
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('pktgen --pcap replays a capture frame for frame, looping, exactly --count frames', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pgpcap-'));
+  const frames = Array.from({ length: 7 }, (_, i) => testFrame(i, 60 + i * 100));
+  fs.writeFileSync(path.join(dir, 'in.pcap'), buildPcap(frames));
+  const out = path.join(dir, 'out.pcap');
+  const r = run('pktgen', '-l', String(cpus[0]), '--vdev', `net_pcap0,tx_pcap=${out}`, '--', '--pcap', path.join(dir, 'in.pcap'), '--count', '25', '-T', '0');
+  assert.equal(r.status, 0, r.stderr);
+  const got = readPcap(out).records.map((x) => x.data);
+  assert.equal(got.length, 25);
+  for (let i = 0; i < 25; i++) assert.deepEqual(got[i], frames[i % 7], `frame ${i}`);
   fs.rmSync(dir, { recursive: true });
 });
 

@@ -19,7 +19,7 @@ import { checkLcores, openPorts, rate, spread } from './ports';
 interface Opts {
   size?: [number, number]; imix: boolean; rate?: string; lineRate: number; count: number; duration?: number;
   srcMac?: [string, number]; dstMac?: [string, number]; srcIp?: [string, string]; dstIp?: [string, string];
-  sport?: [number, number]; dport?: [number, number]; ttl?: number; burst: number; period: number; json: boolean; script?: string;
+  sport?: [number, number]; dport?: [number, number]; ttl?: number; burst: number; period: number; json: boolean; script?: string; pcap?: string;
 }
 
 const range = (s: string, opt: string): [string, string] => {
@@ -65,6 +65,7 @@ function parseOpts(argv: string[]): Opts {
       case '-T': o.period = a.num(k, 0, 3600); break;
       case '--stats-json': o.json = true; break;
       case '-f': o.script = a.value(k); break;
+      case '--pcap': o.pcap = a.value(k); break;
       default: throw new UsageError(`pktgen: unknown application option '${k}'`);
     }
   }
@@ -162,6 +163,17 @@ export async function runPktgen(argv: string[]): Promise<number> {
   const pool = Mempool.create({ n: eal.mbufs ?? 8192 });
   const ports = await openPorts(eal.vdevs, pool);
   const all = ports.map((_, i) => i);
+  // --pcap: one looping capture reader per tx port, opened like any port (ids after the tx ports).
+  let sources: Awaited<ReturnType<typeof openPorts>> = [];
+  try {
+    if (o.pcap !== undefined) {
+      if (/[,=]/.test(o.pcap)) throw new UsageError(`pktgen: --pcap file name '${o.pcap}' may not contain ',' or '='`);
+      sources = await openPorts(all.map((s) => `net_pcap_pktgen${s},rx_pcap=${o.pcap},infinite_rx=1`), pool);
+    }
+  } catch (e) {
+    for (const p of ports) p.close();
+    throw e;
+  }
   const log = o.json ? pino({ base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ dest: 1, sync: true })) : undefined;
   const say = (x: string): void => { (o.json ? process.stderr : process.stdout).write(`${x}\n`); };
   const bufs = streamBuffers(ports.length);
@@ -169,12 +181,15 @@ export async function runPktgen(argv: string[]): Promise<number> {
   if (!script) applyOpts(ctl, o, ports.length);
   const n = Math.min(eal.lcores.length, ports.length);
   const streamsByLcore = spread(all, n);
-  const config: PktgenLcoreConfig = { ...bufs, pool: pool.buffer, ports: ports.map(portHandle), streamsByLcore, burst: o.burst };
+  const config: PktgenLcoreConfig = {
+    ...bufs, pool: pool.buffer, ports: ports.map(portHandle), streamsByLcore, burst: o.burst,
+    sources: sources.length ? sources.map(portHandle) : undefined,
+  };
   let group: LcoreGroup;
   try {
     group = LcoreGroup.launch({ lcores: eal.lcores.slice(0, n), app: 'pktgen', config });
   } catch (e) {
-    for (const p of ports) p.close();
+    for (const p of [...ports, ...sources]) p.close();
     throw e;
   }
   streamsByLcore.forEach((ss, i) => say(`Lcore ${eal.lcores[i]}: TX port${ss.length > 1 ? 's' : ''} ${ss.join(', ')}`));
@@ -230,7 +245,7 @@ export async function runPktgen(argv: string[]): Promise<number> {
   group.stop();
   await finished;
   const secs = (Date.now() - t0) / 1000;
-  for (const p of ports) p.close();
+  for (const p of [...ports, ...sources]) p.close();
   if (process.stdout.isTTY && !log && o.period > 0) process.stdout.write('\n');
   const per = all.map((s) => ({ port: s, name: ports[s].name, opackets: ctl.sent(s), obytes: ctl.bytes(s), pps: Math.round(ctl.sent(s) / secs) }));
   const leaked = pool.n - pool.availCount();

@@ -22,6 +22,8 @@ export interface PktgenLcoreConfig extends StreamBuffers {
   /** Stream (= port) ids each lcore index sends. */
   streamsByLcore: number[][];
   burst: number;
+  /** --pcap: per stream, a net_pcap port whose frames are sent as they are, instead of templates. */
+  sources?: PortHandle[];
 }
 
 /** Per-stream state private to the lcore; rebuilt when the stream is (re)started. */
@@ -53,6 +55,7 @@ export function pktgenLcore(ctx: LcoreContext<PktgenLcoreConfig>): { pending: nu
   const mp = Mempool.attach(c.pool, ctx.lcoreId);
   const mine = c.streamsByLcore[ctx.index] ?? [];
   const ports: Port[] = mine.map((s) => attachPort(c.ports[s], mp));
+  const sources: (Port | undefined)[] = mine.map((s) => (c.sources ? attachPort(c.sources[s], mp) : undefined));
   const cfg = new Float64Array(c.config);
   const ctl = new Int32Array(c.control);
   const cnt = new Float64Array(c.counters);
@@ -97,6 +100,15 @@ export function pktgenLcore(ctx: LcoreContext<PktgenLcoreConfig>): { pending: nu
       }
       if (st.count > 0 && st.count - st.sentThisStart < want) want = st.count - st.sentThisStart;
       if (want <= 0) continue;
+      const src = sources[i];
+      if (src !== undefined) {
+        // Replay: frames come from the capture unchanged (no stamp, no checksum work).
+        const got = src.rxBurst(0, st.pend, want);
+        for (let j = 0; j < got; j++) st.lens[j] = mp.dataLen(st.pend[j]);
+        st.pendLen = got;
+        if (got > 0) { account(st, cnt, cb, port.txBurst(0, st.pend, got)); idle = 0; }
+        continue;
+      }
       if (mp.getBulk(st.pend, want) === 0) { cnt[cb + N_NOMBUF]++; continue; }
       monoNs(clk);
       const ts = clk[0] % 4294967296;
@@ -146,6 +158,7 @@ export function pktgenLcore(ctx: LcoreContext<PktgenLcoreConfig>): { pending: nu
   let pending = 0;
   for (const st of states) { if (st.pendLen > 0) mp.putBulk(st.pend, st.pendLen); pending += st.pendLen; st.pendLen = 0; }
   for (const p of ports) p.close();
+  for (const p of sources) p?.close();
   mp.flushCache();
   return { pending };
 }
