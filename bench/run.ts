@@ -6,6 +6,7 @@ import { Args } from '../src/cli/args';
 import { UsageError } from '../src/eal/corelist';
 import { getAffinity } from '../src/native';
 import { afPacketModesBench } from './af-packet-modes.bench';
+import { coreBench } from './core.bench';
 import { mempoolBench } from './mempool.bench';
 import { BenchOptions, BenchReport } from './options';
 import { portsBench } from './ports.bench';
@@ -16,6 +17,7 @@ const SCENARIOS: Record<string, (o: BenchOptions) => Promise<BenchReport>> = {
   ring: ringBench,
   mempool: mempoolBench,
   ports: portsBench,
+  core: coreBench,
   udp: udpBench,
   'af-packet': afPacketModesBench,
 };

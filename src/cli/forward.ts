@@ -126,8 +126,9 @@ async function supervise(group: LcoreGroup, opt: L2fwdOptions, snap: () => Snaps
   process.on('SIGTERM', stop);
   const timer = opt.duration !== undefined ? setTimeout(stop, opt.duration * 1000) : undefined;
   let failure: LcoreError | undefined;
+  let gcs: number[] = [];
   try {
-    await group.wait();
+    gcs = (await group.wait()).map((r) => (r.result as { gcs?: number } | undefined)?.gcs ?? -1);
   } catch (e) {
     if (!(e instanceof LcoreError)) throw e;
     failure = e;
@@ -144,8 +145,13 @@ async function supervise(group: LcoreGroup, opt: L2fwdOptions, snap: () => Snaps
   for (const p of ports) p.close();
   final.mempool.inUse = pool.inUseCount();
   const problems = failure ? [] : accountingProblems(final, pool, driverStats, plan);
-  if (json) json.final(final, !failure && problems.length === 0);
-  else process.stdout.write(statsBlock(final, prev, false));
+  const maxRssKb = process.resourceUsage().maxRSS;
+  const measured = gcs.filter((g) => g >= 0);
+  if (json) json.final(final, !failure && problems.length === 0, { gcs, maxRssKb });
+  else {
+    process.stdout.write(statsBlock(final, prev, false));
+    say(`garbage collections in the lcore loops after warm-up: ${measured.length ? measured.reduce((a, b) => a + b, 0) : 'not measured (run shorter than 1 s)'}; peak RSS ${(maxRssKb / 1024).toFixed(0)} MB`);
+  }
   if (failure) {
     process.stderr.write(`tsfwd: ${failure.message}\n`);
     return 1;

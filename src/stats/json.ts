@@ -4,7 +4,8 @@
 //
 // Schema (stable; scripts parse it):
 //   {"level":30,"time":"<ISO>","msg":"stats","interval":S,"ports":[P...],"mempool":{"size":N,"inUse":N}}
-//   {"level":30,"time":"<ISO>","msg":"final","ports":[P...],"mempool":{...},"ok":true|false}
+//   {"level":30,"time":"<ISO>","msg":"final","ports":[P...],"mempool":{...},"ok":true|false,
+//    "gcs":[per lcore: collections after 1 s of warm-up, -1 if the run was shorter],"maxRssKb":N}
 //   P = {"port","name","ipackets","opackets","ibytes","obytes","forwarded","generated",
 //        "dropped":{"txFail","badFrame","ringFull","imissed","noMbuf","ierrors"}}
 //   "stats" lines also carry per port "rxPps","txPps","rxBps","txBps" since the previous line.
@@ -27,7 +28,8 @@ export class JsonStats {
     this.log.info({ interval: Number(dt.toFixed(3)), ports, mempool: cur.mempool }, 'stats');
   }
 
-  final(cur: Snapshot, ok: boolean): void {
-    this.log.info({ ports: cur.ports, mempool: cur.mempool, ok }, 'final');
+  /** `extra`: gcs (per lcore, counted after warm-up; -1 = run too short) and maxRssKb. */
+  final(cur: Snapshot, ok: boolean, extra: { gcs: number[]; maxRssKb: number }): void {
+    this.log.info({ ports: cur.ports, mempool: cur.mempool, ok, ...extra }, 'final');
   }
 }
