@@ -126,6 +126,74 @@ async function once(t: Topo, mode: string, conf: string, cpus: [number, number],
   }
 }
 
+const BIN = path.resolve(__dirname, '..', '..', 'bin', 'tsfwd.js');
+export const DPDK_TESTPMD_INSTALL = 'apt-get install -y --no-install-recommends dpdk-dev';
+
+/** A forwarder that is not this process's lcore: started, measured with trafgen like `once`, stopped. */
+interface External { name: string; start(t: Topo, cpus: [number, number]): ChildProcess | undefined; stop?(t: Topo): void; settleMs: number }
+
+export function externals(): External[] {
+  const list: External[] = [
+    {
+      name: 'tsfwd l2fwd (mac)', settleMs: 800,
+      start: (t, cpus) => spawn('ip', ['netns', 'exec', t.f, process.execPath, BIN, 'l2fwd', '-l', String(cpus[1]),
+        '--vdev', 'net_af_packet0,iface=f0', '--vdev', 'net_af_packet1,iface=f1', '--', '-p', '0x3', '-q', '2', '-T', '0'], { stdio: 'ignore', detached: true }),
+    },
+    {
+      name: 'linux bridge', settleMs: 300,
+      start: (t) => {
+        sh(['ip', 'netns', 'exec', t.f, 'sh', '-c', 'for f in /proc/sys/net/bridge/bridge-nf-call-*; do [ -e "$f" ] && echo 0 > "$f"; done; true']);
+        sh(['ip', '-n', t.f, 'link', 'add', 'br0', 'type', 'bridge']);
+        sh(['ip', '-n', t.f, 'link', 'set', 'f0', 'master', 'br0']);
+        sh(['ip', '-n', t.f, 'link', 'set', 'f1', 'master', 'br0']);
+        sh(['ip', '-n', t.f, 'link', 'set', 'br0', 'up']);
+        return undefined;
+      },
+      stop: (t) => { sh(['ip', '-n', t.f, 'link', 'del', 'br0']); },
+    },
+  ];
+  if (!spawnSync('dpdk-testpmd', ['--version']).error) {
+    for (const mode of ['mac', 'io']) {
+      list.push({
+        name: `testpmd net_af_packet ${mode}`, settleMs: 2500,
+        start: (t, cpus) => spawn('ip', ['netns', 'exec', t.f, 'dpdk-testpmd', '-l', `${cpus[0]},${cpus[1]}`, '--no-huge', '-m', '512', '--no-pci', '--no-telemetry',
+          '--file-prefix', `tsfwd-b${process.pid}`, '--vdev', 'net_af_packet0,iface=f0', '--vdev', 'net_af_packet1,iface=f1', '--',
+          `--forward-mode=${mode}`, '--nb-cores=1', '--stats-period', '1', '--total-num-mbufs=16384'], { stdio: 'ignore', detached: true }),
+      });
+    }
+  }
+  return list;
+}
+
+async function external(t: Topo, e: External, conf: string, cpus: [number, number], seconds: number): Promise<Run> {
+  const proc = e.start(t, cpus);
+  let gen: ChildProcess | undefined;
+  try {
+    await sleep(e.settleMs);
+    if (proc && proc.exitCode !== null) throw new Error(`${e.name} exited at start (${proc.exitCode})`);
+    gen = spawn('ip', ['netns', 'exec', t.g, 'taskset', '-c', String(cpus[0]), 'trafgen', '-o', 'g0', '-i', conf, '-P', '1', '--no-sock-mem', '-Q', '-C'],
+      { stdio: 'ignore', detached: true });
+    gen.on('error', () => { /* reported by the zero generator rate */ });
+    await sleep(WARMUP_MS);
+    const s0 = t.counter(t.s, 's0', 'rx_packets');
+    const g0 = t.counter(t.g, 'g0', 'tx_packets');
+    const t0 = process.hrtime.bigint();
+    await sleep(seconds * 1000);
+    const s1 = t.counter(t.s, 's0', 'rx_packets');
+    const g1 = t.counter(t.g, 'g0', 'tx_packets');
+    const dt = Number(process.hrtime.bigint() - t0) / 1e9;
+    return { delivered: (s1 - s0) / dt, generated: (g1 - g0) / dt, forwarded: 0, missed: 0, dropped: 0, gcs: 0 };
+  } finally {
+    for (const p of [gen, proc]) {
+      if (!p || p.pid === undefined || p.exitCode !== null) continue;
+      process.kill(-p.pid, 'SIGINT');
+      await Promise.race([new Promise((r) => p.once('exit', r)), sleep(5000)]);
+      if (p.exitCode === null) process.kill(-p.pid, 'SIGKILL');
+    }
+    e.stop?.(t);
+  }
+}
+
 /** The loop case: `inflight` frames sent on l1 first, then forwarded l0 -> l1 -> (wire) -> l0. */
 async function loop(t: Topo, mode: string, size: number, cpus: [number, number], seconds: number): Promise<Run> {
   const pool = Mempool.create({ n: 8192 });
@@ -178,6 +246,7 @@ export async function afPacketModesBench(o: BenchOptions): Promise<BenchReport> 
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const runs = new Map<string, Run[]>();
+  const ext = externals();
   try {
     t.up();
     for (let i = 0; i < o.runs; i++) {
@@ -192,6 +261,12 @@ export async function afPacketModesBench(o: BenchOptions): Promise<BenchReport> 
             const l = await loop(t, mode, size, o.cpus, o.seconds);
             runs.set(`loop/${k}`, [...(runs.get(`loop/${k}`) ?? []), l]);
             o.log(`  run ${i + 1} ${size} B ${mode} loop: ${(l.delivered / 1e3).toFixed(0)} kpps (imissed ${l.missed}, tx dropped ${l.dropped})`);
+          }
+          for (const e of ext) {
+            const r = await external(t, e, conf, o.cpus, o.seconds);
+            const k = `${size}/${e.name}`;
+            runs.set(k, [...(runs.get(k) ?? []), r]);
+            o.log(`  run ${i + 1} ${size} B ${e.name}: delivered ${(r.delivered / 1e3).toFixed(0)} kpps (generator ${(r.generated / 1e3).toFixed(0)} kpps)`);
           }
         } finally {
           fs.rmSync(conf, { force: true });
@@ -222,13 +297,31 @@ export async function afPacketModesBench(o: BenchOptions): Promise<BenchReport> 
       }
     }
   }
+  const ratios: string[] = [];
+  for (const size of SIZES) {
+    const med = (name: string): number | undefined => { const r = runs.get(`${size}/${name}`); return r ? summarize(r.map((x) => x.delivered)).median : undefined; };
+    for (const e of ext) {
+      const rs = runs.get(`${size}/${e.name}`)!;
+      const d = summarize(rs.map((r) => r.delivered));
+      const g = summarize(rs.map((r) => r.generated));
+      results.push({ topo: 'gen -> fwd -> sink', size, mode: e.name, delivered: d, generated: g });
+      body.push(['gen -> fwd -> sink', `${size} B`, e.name, kpps(d.median), `${kpps(d.min)}-${kpps(d.max)}`, kpps(g.median), '-']);
+    }
+    const l2 = med('tsfwd l2fwd (mac)');
+    const br = med('linux bridge');
+    const tp = med('testpmd net_af_packet mac');
+    if (l2 !== undefined && br) ratios.push(`${size} B: tsfwd l2fwd / linux bridge = ${(l2 / br).toFixed(2)}`);
+    if (l2 !== undefined && tp) ratios.push(`${size} B: tsfwd l2fwd / testpmd net_af_packet mac = ${(l2 / tp).toFixed(2)}`);
+  }
+  if (!ext.some((e) => e.name.startsWith('testpmd'))) ratios.push(`testpmd: skipped, dpdk-testpmd not installed (${DPDK_TESTPMD_INSTALL})`);
   const md = [
     `net_af_packet forwarding on one lcore (CPU ${o.cpus[1]}), kpps, median of ${o.runs} runs x ${o.seconds}s. ` +
       `gen -> fwd -> sink: trafgen on CPU ${o.cpus[0]}, delivered = sink veth rx. loop: forwarder alone, 128 frames in flight.`,
     '',
     table(['topology', 'frame', 'mode', 'delivered', 'min-max', 'generator', 'vs mmsg'], body),
     '',
+    ...ratios,
     `garbage collections during forwarding loops: ${gcs}`,
   ].join('\n');
-  return { name: 'af-packet', markdown: md, json: { results, gcs } };
+  return { name: 'af-packet', markdown: md, json: { results, ratios, gcs } };
 }
