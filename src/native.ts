@@ -38,6 +38,9 @@ interface Shim {
   afp_tx(bind: number, start: number, n: number): number;
   afp_live(out: Int32Array): number;
   afp_layout(out: Int32Array): number;
+  xdpgen_open(ifindex: number, frame: Uint8Array): number;
+  xdpgen_run(handle: number, repeat: number): number;
+  xdpgen_close(handle: number): number;
 }
 
 /** Constants udp.c was built with; a test checks src/port/udp-port.ts agrees. */
@@ -345,4 +348,45 @@ export function afpLayout(): number[] {
   const out = new Int32Array(16);
   const n = shim.afp_layout(out);
   return Array.from(out.subarray(0, n));
+}
+
+/** Largest frame xdpgen_open copies (xdp_gen.c XDPGEN_FRAME_MAX). */
+export const XDPGEN_FRAME_MAX = 3000;
+
+/**
+ * Opens an XDP live-frames generator on `ifindex` (in this netns): loads
+ * `r0 = XDP_TX; exit` and probes BPF_F_TEST_XDP_LIVE_FRAMES without sending.
+ * Returns a handle (usable from any thread) or -errno.
+ */
+export function xdpgenOpen(ifindex: number, frame: Uint8Array): number {
+  if (!Number.isInteger(ifindex) || ifindex < 1 || ifindex > 0x7fffffff) throw new RangeError(`ifindex must be a positive integer, got ${ifindex}`);
+  if (!(frame instanceof Uint8Array) || frame.length < 14 || frame.length > XDPGEN_FRAME_MAX) {
+    throw new RangeError(`frame must be a Uint8Array of 14..${XDPGEN_FRAME_MAX} bytes`);
+  }
+  return shim.xdpgen_open(ifindex, frame);
+}
+
+/** Sends `repeat` copies of the handle's frame in one BPF_PROG_RUN. Returns 0 or -errno (-EINTR: an unknown part went out). */
+export function xdpgenRun(handle: number, repeat: number): number {
+  if (!Number.isInteger(handle) || handle < 0) throw new RangeError(`bad xdpgen handle ${handle}`);
+  if (!Number.isInteger(repeat) || repeat < 1 || repeat > 0x7fffffff) throw new RangeError(`repeat must be 1..2^31-1, got ${repeat}`);
+  return shim.xdpgen_run(handle, repeat);
+}
+
+/** Closes a handle (its program fd). Returns 0 or -EINVAL. */
+export function xdpgenClose(handle: number): number {
+  if (!Number.isInteger(handle) || handle < 0) throw new RangeError(`bad xdpgen handle ${handle}`);
+  return shim.xdpgen_close(handle);
+}
+
+/** One-line reason for an xdpgen -errno. */
+export function xdpgenError(rc: number, iface: string): string {
+  const e = -rc;
+  const c = os.constants.errno;
+  if (e === c.EPERM || e === c.EACCES) return `xdp-live on ${iface}: bpf() refused (${errnoName(e)}): needs CAP_BPF/CAP_SYS_ADMIN (run as root)`;
+  if (e === c.EINVAL) return `xdp-live on ${iface}: BPF_PROG_RUN refused live frames (EINVAL): needs kernel >= 5.18 for BPF_F_TEST_XDP_LIVE_FRAMES, and the interface must register an XDP rx queue`;
+  if (e === c.EOPNOTSUPP || e === 524) return `xdp-live on ${iface}: BPF_PROG_RUN does not support live XDP frames here (${e === 524 ? "ENOTSUPP" : errnoName(e)})`;
+  if (e === c.ENODEV) return `xdp-live: no interface ${iface} in this network namespace (ENODEV)`;
+  if (e === c.ENOSYS) return 'xdp-live: bpf(2) is not available (ENOSYS): kernel built without CONFIG_BPF_SYSCALL';
+  return `xdp-live on ${iface}: bpf() failed: ${errnoName(e)}`;
 }

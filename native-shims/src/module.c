@@ -56,7 +56,10 @@ NAPI_MODULE_INIT() {
       export_fn(env, exports, "afp_rx", tsfwd_afp_rx) != napi_ok ||
       export_fn(env, exports, "afp_tx", tsfwd_afp_tx) != napi_ok ||
       export_fn(env, exports, "afp_live", tsfwd_afp_live) != napi_ok ||
-      export_fn(env, exports, "afp_layout", tsfwd_afp_layout) != napi_ok)
+      export_fn(env, exports, "afp_layout", tsfwd_afp_layout) != napi_ok ||
+      export_fn(env, exports, "xdpgen_open", tsfwd_xdpgen_open) != napi_ok ||
+      export_fn(env, exports, "xdpgen_run", tsfwd_xdpgen_run) != napi_ok ||
+      export_fn(env, exports, "xdpgen_close", tsfwd_xdpgen_close) != napi_ok)
     return NULL;
   return exports;
 }

@@ -75,4 +75,9 @@ napi_value tsfwd_afp_tx(napi_env env, napi_callback_info info);
 napi_value tsfwd_afp_live(napi_env env, napi_callback_info info);
 napi_value tsfwd_afp_layout(napi_env env, napi_callback_info info);
 
+/* pktgen --engine xdp-live (xdp_gen.c): BPF_PROG_RUN with live frames. */
+napi_value tsfwd_xdpgen_open(napi_env env, napi_callback_info info);
+napi_value tsfwd_xdpgen_run(napi_env env, napi_callback_info info);
+napi_value tsfwd_xdpgen_close(napi_env env, napi_callback_info info);
+
 #endif

@@ -18,10 +18,14 @@ Commands:
   pktgen [EAL options] -- [--size N|MIN-MAX | --imix] [--rate PPS|NMbps|P%]
          [--line-rate 10G] [--count N] [--duration S] [--src-mac M[-M]] [--dst-mac M[-M]]
          [--src-ip A[-B]] [--dst-ip A[-B]] [--sport P[-Q]] [--dport P[-Q]] [--ttl N]
-         [--burst N] [-T S] [--stats-json] [-f FILE.pkt] [--pcap FILE]
+         [--burst N] [-T S] [--stats-json] [-f FILE.pkt] [--pcap FILE] [--engine lcore|xdp-live]
         one UDP stream per port with sequence numbers and send times; sizes
         count the 4-byte FCS (64..1518); -f runs a pktgen-dpdk style script;
         --pcap replays a capture's frames as they are (looping)
+        --engine xdp-live: the kernel sends (BPF_PROG_RUN live frames, XDP_TX;
+        root, kernel >= 5.18): one net_af_packet port (iface=IF), one fixed
+        frame repeated, flat out (no --rate), on the first lcore; a veth
+        needs NAPI at its peer (ethtool -K PEER gro on)
   sink [EAL options] -- [--duration S] [--count N] [--idle S] [-T S] [--stats-json]
         count frames, check pktgen's sequence numbers (lost, duplicates,
         reordered) and print a latency summary (min, p50, p99, p99.9, max)

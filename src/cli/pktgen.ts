@@ -14,12 +14,14 @@ import { parseEal, splitAtDashDash } from '../eal/options';
 import { Mempool } from '../mempool/mempool';
 import { portHandle } from '../port/registry';
 import { Args } from './args';
+import { runXdpLive } from './pktgen-xdp';
 import { checkLcores, openPorts, rate, spread } from './ports';
 
 interface Opts {
   size?: [number, number]; imix: boolean; rate?: string; lineRate: number; count: number; duration?: number;
   srcMac?: [string, number]; dstMac?: [string, number]; srcIp?: [string, string]; dstIp?: [string, string];
   sport?: [number, number]; dport?: [number, number]; ttl?: number; burst: number; period: number; json: boolean; script?: string; pcap?: string;
+  engine: 'lcore' | 'xdp-live';
 }
 
 const range = (s: string, opt: string): [string, string] => {
@@ -39,7 +41,7 @@ function bits(s: string): number {
 }
 
 function parseOpts(argv: string[]): Opts {
-  const o: Opts = { imix: false, lineRate: 10e9, count: 0, burst: 32, period: 1, json: false };
+  const o: Opts = { imix: false, lineRate: 10e9, count: 0, burst: 32, period: 1, json: false, engine: 'lcore' };
   const a = new Args(argv);
   for (let k = a.next(); k !== undefined; k = a.next()) {
     switch (k) {
@@ -66,6 +68,12 @@ function parseOpts(argv: string[]): Opts {
       case '--stats-json': o.json = true; break;
       case '-f': o.script = a.value(k); break;
       case '--pcap': o.pcap = a.value(k); break;
+      case '--engine': {
+        const e = a.value(k);
+        if (e !== 'lcore' && e !== 'xdp-live') throw new UsageError(`pktgen: --engine must be lcore or xdp-live, got '${e}'`);
+        o.engine = e;
+        break;
+      }
       default: throw new UsageError(`pktgen: unknown application option '${k}'`);
     }
   }
@@ -159,6 +167,14 @@ export async function runPktgen(argv: string[]): Promise<number> {
   const o = parseOpts(appArgv);
   if (eal.vdevs.length === 0) throw new UsageError('pktgen: no ports: give at least one --vdev');
   checkLcores('pktgen', eal.lcores);
+  if (o.engine === 'xdp-live') {
+    const bad = [o.rate && '--rate', o.imix && '--imix', o.size && o.size[0] !== o.size[1] && '--size MIN-MAX', o.script && '-f', o.pcap !== undefined && '--pcap',
+      o.srcMac && o.srcMac[1] > 1 && '--src-mac range', o.dstMac && o.dstMac[1] > 1 && '--dst-mac range',
+      o.srcIp && o.srcIp[0] !== o.srcIp[1] && '--src-ip range', o.dstIp && o.dstIp[0] !== o.dstIp[1] && '--dst-ip range',
+      o.sport && o.sport[0] !== o.sport[1] && '--sport range', o.dport && o.dport[0] !== o.dport[1] && '--dport range'].filter(Boolean);
+    if (bad.length) throw new UsageError(`pktgen: --engine xdp-live sends one fixed frame flat out; it does not take ${bad.join(', ')}`);
+    return runXdpLive(eal, { count: o.count, duration: o.duration, period: o.period, json: o.json, apply: (ctl) => applyOpts(ctl, o, 1) });
+  }
   const script = o.script !== undefined ? readScript(o.script, eal.vdevs.length) : undefined;
   const pool = Mempool.create({ n: eal.mbufs ?? 8192 });
   const ports = await openPorts(eal.vdevs, pool);

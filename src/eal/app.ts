@@ -38,6 +38,7 @@ const builtins: Record<string, AppRef> = {
   'l2fwd': { module: path.join(__dirname, '..', 'apps', 'l2fwd', 'lcore.js'), export: 'l2fwdLcore' },
   'pipeline': { module: path.join(__dirname, '..', 'apps', 'pipeline', 'lcore.js'), export: 'pipelineLcore' },
   'pktgen': { module: path.join(__dirname, '..', 'apps', 'pktgen', 'lcore.js'), export: 'pktgenLcore' },
+  'pktgen-xdp-live': { module: path.join(__dirname, '..', 'apps', 'pktgen', 'xdp-live.js'), export: 'xdpLiveLcore' },
   'sink': { module: path.join(__dirname, '..', 'apps', 'sink', 'lcore.js'), export: 'sinkLcore' },
 };
 
