@@ -84,6 +84,19 @@ async function running(group: LcoreGroup): Promise<void> {
   }
 }
 
+/** After the warm-up, frames/s delivered at s0 and generated at g0 over `seconds` (kernel counters). */
+async function window(t: Topo, seconds: number): Promise<{ delivered: number; generated: number }> {
+  await sleep(WARMUP_MS);
+  const s0 = t.counter(t.s, 's0', 'rx_packets');
+  const g0 = t.counter(t.g, 'g0', 'tx_packets');
+  const t0 = process.hrtime.bigint();
+  await sleep(seconds * 1000);
+  const s1 = t.counter(t.s, 's0', 'rx_packets');
+  const g1 = t.counter(t.g, 'g0', 'tx_packets');
+  const dt = Number(process.hrtime.bigint() - t0) / 1e9;
+  return { delivered: (s1 - s0) / dt, generated: (g1 - g0) / dt };
+}
+
 interface Run { delivered: number; generated: number; forwarded: number; missed: number; dropped: number; gcs: number }
 
 async function once(t: Topo, mode: string, conf: string, cpus: [number, number], seconds: number): Promise<Run> {
@@ -104,16 +117,7 @@ async function once(t: Topo, mode: string, conf: string, cpus: [number, number],
       gen = spawn('ip', ['netns', 'exec', t.g, 'taskset', '-c', String(cpus[0]), 'trafgen', '-o', 'g0', '-i', conf, '-P', '1', '--no-sock-mem', '-Q', '-C'],
         { stdio: 'ignore', detached: true });
       gen.on('error', () => { /* reported by the zero generator rate */ });
-      await sleep(WARMUP_MS);
-      const s0 = t.counter(t.s, 's0', 'rx_packets');
-      const g0 = t.counter(t.g, 'g0', 'tx_packets');
-      const t0 = process.hrtime.bigint();
-      await sleep(seconds * 1000);
-      const s1 = t.counter(t.s, 's0', 'rx_packets');
-      const g1 = t.counter(t.g, 'g0', 'tx_packets');
-      const dt = Number(process.hrtime.bigint() - t0) / 1e9;
-      delivered = (s1 - s0) / dt;
-      generated = (g1 - g0) / dt;
+      ({ delivered, generated } = await window(t, seconds));
     } finally {
       if (gen?.pid !== undefined) process.kill(-gen.pid, 'SIGINT');
       group.stop();
@@ -174,15 +178,7 @@ async function external(t: Topo, e: External, conf: string, cpus: [number, numbe
     gen = spawn('ip', ['netns', 'exec', t.g, 'taskset', '-c', String(cpus[0]), 'trafgen', '-o', 'g0', '-i', conf, '-P', '1', '--no-sock-mem', '-Q', '-C'],
       { stdio: 'ignore', detached: true });
     gen.on('error', () => { /* reported by the zero generator rate */ });
-    await sleep(WARMUP_MS);
-    const s0 = t.counter(t.s, 's0', 'rx_packets');
-    const g0 = t.counter(t.g, 'g0', 'tx_packets');
-    const t0 = process.hrtime.bigint();
-    await sleep(seconds * 1000);
-    const s1 = t.counter(t.s, 's0', 'rx_packets');
-    const g1 = t.counter(t.g, 'g0', 'tx_packets');
-    const dt = Number(process.hrtime.bigint() - t0) / 1e9;
-    return { delivered: (s1 - s0) / dt, generated: (g1 - g0) / dt, forwarded: 0, missed: 0, dropped: 0, gcs: 0 };
+    return { ...(await window(t, seconds)), forwarded: 0, missed: 0, dropped: 0, gcs: 0 };
   } finally {
     for (const p of [gen, proc]) {
       if (!p || p.pid === undefined || p.exitCode !== null) continue;

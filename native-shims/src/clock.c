@@ -5,23 +5,29 @@
 #include <time.h>
 #include "shim.h"
 
-/* clock_realtime(out: Float64Array(2)) -> 0 | -errno: out = [seconds, nanoseconds]
- * since the epoch (clock_gettime(CLOCK_REALTIME)). */
-napi_value tsfwd_clock_realtime(napi_env env, napi_callback_info info) {
+/* The caller's Float64Array (argument 0) with at least `min` elements, or NULL. */
+static double *f64_out(napi_env env, napi_callback_info info, size_t min) {
   size_t argc = 1;
   napi_value argv[1];
   bool is_ta = false;
   napi_typedarray_type type;
   size_t n;
   void *data;
-  TSFWD_CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 1 || napi_is_typedarray(env, argv[0], &is_ta) != napi_ok || !is_ta ||
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 ||
+      napi_is_typedarray(env, argv[0], &is_ta) != napi_ok || !is_ta ||
       napi_get_typedarray_info(env, argv[0], &type, &n, &data, NULL, NULL) != napi_ok ||
-      type != napi_float64_array || n < 2)
-    return tsfwd_int(env, -EINVAL);
+      type != napi_float64_array || n < min)
+    return NULL;
+  return data;
+}
+
+/* clock_realtime(out: Float64Array(2)) -> 0 | -errno: out = [seconds, nanoseconds]
+ * since the epoch (clock_gettime(CLOCK_REALTIME)). */
+napi_value tsfwd_clock_realtime(napi_env env, napi_callback_info info) {
+  double *out = f64_out(env, info, 2);
+  if (out == NULL) return tsfwd_int(env, -EINVAL);
   struct timespec ts;
   if (clock_gettime(CLOCK_REALTIME, &ts) != 0) return tsfwd_int(env, -errno);
-  double *out = data;
   out[0] = (double)ts.tv_sec;
   out[1] = (double)ts.tv_nsec;
   return tsfwd_int(env, 0);
@@ -45,19 +51,10 @@ napi_value tsfwd_clock_mono_us(napi_env env, napi_callback_info info) {
  * sink's receive time subtract to a latency. Writes into the caller's array,
  * so nothing is allocated. */
 napi_value tsfwd_clock_mono_ns(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  bool is_ta = false;
-  napi_typedarray_type type;
-  size_t n;
-  void *data;
-  TSFWD_CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 1 || napi_is_typedarray(env, argv[0], &is_ta) != napi_ok || !is_ta ||
-      napi_get_typedarray_info(env, argv[0], &type, &n, &data, NULL, NULL) != napi_ok ||
-      type != napi_float64_array || n < 1)
-    return tsfwd_int(env, -EINVAL);
+  double *out = f64_out(env, info, 1);
+  if (out == NULL) return tsfwd_int(env, -EINVAL);
   struct timespec ts;
   if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0) return tsfwd_int(env, -errno);
-  ((double *)data)[0] = (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+  out[0] = (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
   return tsfwd_int(env, 0);
 }

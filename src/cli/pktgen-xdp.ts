@@ -12,6 +12,7 @@ import type { EalOptions } from '../eal/options';
 import { afpIfinfo, errnoName, xdpgenClose, xdpgenError, xdpgenOpen } from '../native';
 import { parseDevargs } from '../port/devargs';
 import { rate } from './ports';
+import { RunWatch } from './watch';
 
 export interface XdpLiveOpts {
   count: number; duration?: number; period: number; json: boolean;
@@ -64,12 +65,7 @@ export async function runXdpLive(eal: EalOptions, o: XdpLiveOpts): Promise<numbe
     throw e;
   }
   say(`Lcore ${lcore}: TX port 0 (xdp-live on ${iface}, ${frame.length + 4}-byte frames, flat out)`);
-  let failure: Error | undefined;
-  const finished = group.wait().catch((e: Error) => { failure = e; return []; });
-  let stop = false;
-  const onSig = (): void => { stop = true; };
-  process.on('SIGINT', onSig);
-  process.on('SIGTERM', onSig);
+  const watch = new RunWatch(group);
   const t0 = Date.now();
   const len = frame.length;
   let last = { t: t0, sent: 0 };
@@ -85,14 +81,14 @@ export async function runXdpLive(eal: EalOptions, o: XdpLiveOpts): Promise<numbe
   }, o.period * 1000) : undefined;
   const deadline = o.duration !== undefined ? t0 + o.duration * 1000 : Infinity;
   try {
-    while (!stop && failure === undefined && cnt[X_DONE] === 0 && Date.now() < deadline) await sleep(5);
+    while (!watch.quit() && cnt[X_DONE] === 0 && Date.now() < deadline) await sleep(5);
   } finally {
     if (timer) clearInterval(timer);
-    process.off('SIGINT', onSig);
-    process.off('SIGTERM', onSig);
+    watch.release();
   }
   group.stop();
-  await finished;
+  await watch.finished;
+  const failure = watch.failure;
   const secs = (Date.now() - t0) / 1000;
   xdpgenClose(handle);
   const sent = cnt[X_SENT];

@@ -14,6 +14,7 @@ import { parseEal, splitAtDashDash } from '../eal/options';
 import { Mempool } from '../mempool/mempool';
 import { portHandle } from '../port/registry';
 import { Args } from './args';
+import { RunWatch } from './watch';
 import { runXdpLive } from './pktgen-xdp';
 import { checkLcores, openPorts, rate, spread } from './ports';
 
@@ -209,12 +210,7 @@ export async function runPktgen(argv: string[]): Promise<number> {
     throw e;
   }
   streamsByLcore.forEach((ss, i) => say(`Lcore ${eal.lcores[i]}: TX port${ss.length > 1 ? 's' : ''} ${ss.join(', ')}`));
-  let failure: Error | undefined;
-  const finished = group.wait().catch((e: Error) => { failure = e; return []; });
-  let stop = false;
-  const onSig = (): void => { stop = true; };
-  process.on('SIGINT', onSig);
-  process.on('SIGTERM', onSig);
+  const watch = new RunWatch(group);
   const t0 = Date.now();
   let last = { t: t0, sent: all.map(() => 0), bytes: all.map(() => 0) };
   const snapshot = (): { port: number; name: string; opackets: number; obytes: number; pps: number; bps: number }[] => {
@@ -233,7 +229,7 @@ export async function runPktgen(argv: string[]): Promise<number> {
     const msg = `tx ${rate(per.reduce((a, p) => a + p.pps, 0))} pps  ${rate(per.reduce((a, p) => a + p.bps, 0))}bit/s  total ${per.reduce((a, p) => a + p.opackets, 0)}`;
     if (process.stdout.isTTY) process.stdout.write(`\r${msg}   `); else say(msg);
   }, o.period * 1000) : undefined;
-  const quit = (): boolean => stop || failure !== undefined;
+  const quit = (): boolean => watch.quit();
   let scriptError: Error | undefined;
   try {
     if (script) {
@@ -253,13 +249,13 @@ export async function runPktgen(argv: string[]): Promise<number> {
   } finally {
     ctl.stop(all);
     if (timer) clearInterval(timer);
-    process.off('SIGINT', onSig);
-    process.off('SIGTERM', onSig);
+    watch.release();
   }
   // Frames the ports refused are retried after the stop; give them a moment.
   for (const end = Date.now() + 200; Date.now() < end && all.some((s) => ctl.pending(s) > 0);) await sleep(5);
   group.stop();
-  await finished;
+  await watch.finished;
+  const failure = watch.failure;
   const secs = (Date.now() - t0) / 1000;
   for (const p of [...ports, ...sources]) p.close();
   if (process.stdout.isTTY && !log && o.period > 0) process.stdout.write('\n');

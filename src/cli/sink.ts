@@ -10,6 +10,7 @@ import { parseEal, splitAtDashDash } from '../eal/options';
 import { Mempool } from '../mempool/mempool';
 import { portHandle } from '../port/registry';
 import { Args } from './args';
+import { RunWatch } from './watch';
 import { checkLcores, openPorts, rate, spread } from './ports';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -45,12 +46,7 @@ export async function runSink(argv: string[]): Promise<number> {
   const config: SinkLcoreConfig = { pool: pool.buffer, ports: ports.map(portHandle), portsByLcore: spread(ports.map((_, i) => i), n), burst: 32, counters };
   const group = LcoreGroup.launch({ lcores: eal.lcores.slice(0, n), app: 'sink', config });
   say(`sink: ${ports.map((p) => p.name).join(', ')} on lcore${n > 1 ? 's' : ''} ${eal.lcores.slice(0, n).join(', ')}`);
-  let failure: Error | undefined;
-  const finished = group.wait().catch((e: Error) => { failure = e; return []; });
-  let stop = false;
-  const onSig = (): void => { stop = true; };
-  process.on('SIGINT', onSig);
-  process.on('SIGTERM', onSig);
+  const watch = new RunWatch(group);
   const t0 = Date.now();
   let last = { t: t0, frames: 0 };
   let lastArrival = t0;
@@ -64,17 +60,17 @@ export async function runSink(argv: string[]): Promise<number> {
     else say(`rx ${rate(pps)} pps  total ${frames}`);
   }, period * 1000) : undefined;
   const deadline = duration !== undefined ? t0 + duration * 1000 : Infinity;
-  while (!stop && !failure && Date.now() < deadline && !(count > 0 && total(K_TAGGED) >= count)) {
+  while (!watch.quit() && Date.now() < deadline && !(count > 0 && total(K_TAGGED) >= count)) {
     const f = total(K_FRAMES);
     if (f !== seen) { seen = f; lastArrival = Date.now(); }
     if (idle !== undefined && seen > 0 && Date.now() - lastArrival >= idle * 1000) break;
     await sleep(5);
   }
   if (timer) clearInterval(timer);
-  process.off('SIGINT', onSig);
-  process.off('SIGTERM', onSig);
+  watch.release();
   group.stop();
-  const results = (await finished) as { result: unknown }[];
+  const results = (await watch.finished) as { result: unknown }[];
+  const failure = watch.failure;
   const secs = (Date.now() - t0) / 1000;
   const pstats = ports.map((p) => ({ port: p.id, name: p.name, ...p.stats() }));
   for (const p of ports) p.close();
