@@ -38,6 +38,18 @@ interface Shim {
   afp_tx(bind: number, start: number, n: number): number;
   afp_live(out: Int32Array): number;
   afp_layout(out: Int32Array): number;
+  xsk_available(): number;
+  xsk_prog_attach(ifindex: number, mode: number, entries: number, out: Int32Array): number;
+  xsk_prog_detach(prog: number): number;
+  xsk_queue_open(cfg: Int32Array, ifname: string, data: Uint8Array, meta: Uint32Array, rx: Float64Array, tx: Float64Array, out: Int32Array): number;
+  xsk_queue_close(queue: number, prog: number, devQueue: number, out: Uint32Array): number;
+  xsk_fill(queue: number, mbufs: Uint32Array, n: number): number;
+  xsk_bind(queue: number, stash: Uint32Array, io: Int32Array): number;
+  xsk_unbind(bind: number): number;
+  xsk_set_mbufs(bind: number, which: number, mbufs: Uint32Array): number;
+  xsk_rx(bind: number, avail: number, max: number): number;
+  xsk_tx(bind: number, start: number, n: number): number;
+  xsk_live(out: Int32Array): number;
   xdpgen_open(ifindex: number, frame: Uint8Array): number;
   xdpgen_run(handle: number, repeat: number): number;
   xdpgen_close(handle: number): number;
@@ -389,4 +401,74 @@ export function xdpgenError(rc: number, iface: string): string {
   if (e === c.ENODEV) return `xdp-live: no interface ${iface} in this network namespace (ENODEV)`;
   if (e === c.ENOSYS) return 'xdp-live: bpf(2) is not available (ENOSYS): kernel built without CONFIG_BPF_SYSCALL';
   return `xdp-live on ${iface}: bpf() failed: ${errnoName(e)}`;
+}
+
+// ---- net_af_xdp (native-shims/src/xsk_*.c) ----
+
+/** True when the shim was built with libxdp and libbpf (Debian libxdp-dev, libbpf-dev). */
+export function xskAvailable(): boolean {
+  return shim.xsk_available() === 1;
+}
+
+/** XDP attach modes: what xskProgAttach asks for and reports in out[1]. */
+export const XSK_XDP_MODE = { auto: 0, native: 1, generic: 2 } as const;
+
+/** Loads and links the redirect program on `ifindex`. Returns its id or -errno; out = [step, active mode]. */
+export function xskProgAttach(ifindex: number, mode: number, entries: number, out: Int32Array): number {
+  if (!(out instanceof Int32Array) || out.length < 2) throw new TypeError('xskProgAttach needs an Int32Array(2) out');
+  return shim.xsk_prog_attach(ifindex, mode, entries, out);
+}
+
+export function xskProgDetach(prog: number): number {
+  return shim.xsk_prog_detach(prog);
+}
+
+/** Word offsets in xskQueueOpen's cfg. */
+export const XSK_CFG = { PROG: 0, QUEUE: 1, BIND_MODE: 2, BUSY: 3, NB: 4, ELT: 5, PORT: 6, TX_MAX: 7, WORDS: 8 } as const;
+
+/** Opens one AF_XDP socket over the mempool data region. Returns its id or -errno; out = [step, fd, zero-copy]. */
+export function xskQueueOpen(cfg: Int32Array, ifname: string, data: Uint8Array, meta: Uint32Array, rx: Float64Array, tx: Float64Array,
+  out: Int32Array): number {
+  if (!(cfg instanceof Int32Array) || cfg.length < XSK_CFG.WORDS || !(out instanceof Int32Array) || out.length < 3) {
+    throw new TypeError('xskQueueOpen needs an Int32Array cfg and an Int32Array(3) out');
+  }
+  return shim.xsk_queue_open(cfg, ifname, data, meta, rx, tx, out);
+}
+
+/** Closes a queue; writes the mbufs the kernel still held to `out` and returns their count, or -errno. */
+export function xskQueueClose(queue: number, prog: number, devQueue: number, out: Uint32Array): number {
+  return shim.xsk_queue_close(queue, prog, devQueue, out);
+}
+
+/** Setup: puts mbufs[0..n) on a queue's fill ring; returns how many (a prefix) or -errno. */
+export function xskFill(queue: number, mbufs: Uint32Array, n: number): number {
+  return shim.xsk_fill(queue, mbufs, n);
+}
+
+export function xskBind(queue: number, stash: Uint32Array, io: Int32Array): number {
+  return shim.xsk_bind(queue, stash, io);
+}
+
+export function xskUnbind(bind: number): number {
+  return shim.xsk_unbind(bind);
+}
+
+/** Registers the caller's rx (0), tx (1) or completion (2) array for a binding. */
+export function xskSetMbufs(bind: number, which: 0 | 1 | 2, mbufs: Uint32Array): number {
+  return shim.xsk_set_mbufs(bind, which, mbufs);
+}
+
+export function xskRx(bind: number, avail: number, max: number): number {
+  return shim.xsk_rx(bind, avail, max);
+}
+
+export function xskTx(bind: number, start: number, n: number): number {
+  return shim.xsk_tx(bind, start, n);
+}
+
+/** Open AF_XDP queues, bindings and attached programs in this process, for leak checks. */
+export function xskLive(): { queues: number; binds: number; progs: number } {
+  const out = new Int32Array(3);
+  if (shim.xsk_live(out) < 0) return { queues: 0, binds: 0, progs: 0 };
+  return { queues: out[0], binds: out[1], progs: out[2] };
 }

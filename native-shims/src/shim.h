@@ -75,6 +75,20 @@ napi_value tsfwd_afp_tx(napi_env env, napi_callback_info info);
 napi_value tsfwd_afp_live(napi_env env, napi_callback_info info);
 napi_value tsfwd_afp_layout(napi_env env, napi_callback_info info);
 
+/* net_af_xdp (xsk_*.c; layouts in xsk.h). -ENOSYS without libxdp/libbpf. */
+napi_value tsfwd_xsk_available(napi_env env, napi_callback_info info);
+napi_value tsfwd_xsk_prog_attach(napi_env env, napi_callback_info info);
+napi_value tsfwd_xsk_prog_detach(napi_env env, napi_callback_info info);
+napi_value tsfwd_xsk_queue_open(napi_env env, napi_callback_info info);
+napi_value tsfwd_xsk_queue_close(napi_env env, napi_callback_info info);
+napi_value tsfwd_xsk_fill(napi_env env, napi_callback_info info);
+napi_value tsfwd_xsk_bind(napi_env env, napi_callback_info info);
+napi_value tsfwd_xsk_unbind(napi_env env, napi_callback_info info);
+napi_value tsfwd_xsk_set_mbufs(napi_env env, napi_callback_info info);
+napi_value tsfwd_xsk_rx(napi_env env, napi_callback_info info);
+napi_value tsfwd_xsk_tx(napi_env env, napi_callback_info info);
+napi_value tsfwd_xsk_live(napi_env env, napi_callback_info info);
+
 /* pktgen --engine xdp-live (xdp_gen.c): BPF_PROG_RUN with live frames. */
 napi_value tsfwd_xdpgen_open(napi_env env, napi_callback_info info);
 napi_value tsfwd_xdpgen_run(napi_env env, napi_callback_info info);

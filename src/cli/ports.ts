@@ -3,13 +3,18 @@
 import { UsageError, formatCoreList } from '../eal/corelist';
 import { Mempool } from '../mempool/mempool';
 import { getAffinity } from '../native';
-import { openPort } from '../port/registry';
+import { openPort, portHandle } from '../port/registry';
 import { Port, PortError } from '../port/types';
 
 export async function openPorts(vdevs: readonly string[], pool: Mempool): Promise<Port[]> {
   const ports: Port[] = [];
   try {
-    for (let i = 0; i < vdevs.length; i++) ports.push(await openPort(vdevs[i], { id: i, pool }));
+    for (let i = 0; i < vdevs.length; i++) {
+      const p = await openPort(vdevs[i], { id: i, pool });
+      ports.push(p);
+      const note = portHandle(p).note;
+      if (note) process.stderr.write(`${p.name}: ${note}\n`);
+    }
   } catch (e) {
     for (const p of ports) p.close();
     if (e instanceof PortError) throw new UsageError(e.message);

@@ -1,7 +1,7 @@
 // Driver registry and the two ways to get a Port: `openPort` in the main
 // thread (acquires the device) and `attachPort` in any thread (uses it).
 // Drivers are looked up by the longest registered name prefixing the device
-// name, as rte_vdev does; AF_XDP and others register here as they land.
+// name, as rte_vdev does; each driver module loads on first use.
 import type { Mempool } from '../mempool/mempool';
 import { parseDevargs } from './devargs';
 import { Port, PortDriver, PortError, PortHandle, PortStats } from './types';
@@ -11,6 +11,7 @@ const DRIVERS: Record<string, () => PortDriver> = {
   net_null: () => (require('./null') as { driver: PortDriver }).driver,
   net_ring: () => (require('./ring-port') as { driver: PortDriver }).driver,
   net_af_packet: () => (require('./af-packet') as { driver: PortDriver }).driver,
+  net_af_xdp: () => (require('./af-xdp') as { driver: PortDriver }).driver,
   net_udp: () => (require('./udp') as { driver: PortDriver }).driver,
   net_pcap: () => (require('./pcap') as { driver: PortDriver }).driver,
   /* eslint-enable @typescript-eslint/no-require-imports */

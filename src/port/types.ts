@@ -45,6 +45,8 @@ export interface PortHandle {
   stats: SharedArrayBuffer;
   /** Driver-specific: fds, native handle ids, shared buffers. */
   state: unknown;
+  /** What the driver chose at open that a user should see at startup (e.g. AF_XDP's XDP and bind modes). */
+  note?: string;
 }
 
 export interface OpenContext {

@@ -30,6 +30,8 @@ export interface Harness {
   open(pool: Mempool): Promise<Wire>;
   /** devargs that open the same device again, for the open/close cycle test. */
   devargs?: (pool: Mempool) => Promise<{ open(): Promise<Port> }>;
+  /** Open/close cycles in the leak test (default 1000). */
+  cycles?: number;
 }
 
 const SIZES = [60, 64, 100, 128, 256, 512, 1000, 1024, 1280, 1514];
@@ -146,14 +148,15 @@ export function runConformance(h: Harness): void {
     assert.equal(pool.availCount(), pool.n);
   });
 
-  test(`${h.name}: open/close 1000 times leaks no file descriptor`, opts, async () => {
+  const cycles = h.cycles ?? 1000;
+  test(`${h.name}: open/close ${cycles} times leaks no file descriptor`, opts, async () => {
     const pool = Mempool.create({ n: 1024, cacheSize: 0 });
     const again = h.devargs ? await h.devargs(pool) : undefined;
     const w = again ? undefined : await h.open(pool);
     try {
       const reopen = again ?? { open: async () => w!.port };
       const before = openFds();
-      for (let i = 0; i < 1000; i++) {
+      for (let i = 0; i < cycles; i++) {
         const p = await reopen.open();
         p.close();
       }

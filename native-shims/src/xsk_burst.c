@@ -1,0 +1,200 @@
+/* net_af_xdp hot calls: integer arguments only (the arrays were registered
+ * once by xsk_bind / xsk_set_mbufs), count | -errno back. The rings are
+ * libxdp's inline helpers: acquire loads of the kernel's producer/consumer
+ * index, release stores of ours (net/xdp/xsk_queue.h explains the pairing). */
+#include <errno.h>
+#include <sys/socket.h>
+#include "shim.h"
+#include "xsk.h"
+
+#ifdef TSFWD_HAVE_XSK
+#include <linux/if_xdp.h>
+
+#define ETH_HLEN 14u
+#define VLAN_HLEN 4u
+
+/* Cumulative XDP_STATISTICS into the stats lines (set, not added: the kernel keeps the totals). */
+void xsk_read_stats(struct xsk_q *q, int tx_side) {
+  struct xdp_statistics s;
+  socklen_t l = sizeof(s);
+  if (getsockopt(q->fd, SOL_XDP, XDP_STATISTICS, &s, &l) < 0) return;
+  if (tx_side) {
+    q->tx_invalid = s.tx_invalid_descs;
+    q->tx_st[XSK_TX_ERRORS] = (double)(q->tx_refused + q->tx_invalid);
+  }
+  else q->rx_st[XSK_RX_MISSED] = (double)(s.rx_dropped + s.rx_ring_full + s.rx_fill_ring_empty_descs);
+}
+
+static inline void meta_rx(struct xsk_q *q, uint32_t m, uint32_t off, uint32_t len) {
+  uint32_t *mt = q->meta + (size_t)m * XSK_META_WORDS;
+  mt[XSK_META_DATA_OFF] = off;
+  mt[XSK_META_DATA_LEN] = len;
+  mt[XSK_META_PORT] = q->port;
+  for (uint32_t w = 3; w < XSK_META_WORDS; w++) mt[w] = 0; /* flags, timestamp, user: reset as rte_pktmbuf_reset */
+}
+
+/* Offers stash[avail - k .. avail) to the kernel (the top of the stash). */
+static uint32_t refill(struct xsk_bind *b, uint32_t avail) {
+  struct xsk_q *q = b->q;
+  if (q->fill_held >= XSK_FILL_TARGET || avail == 0) return 0;
+  uint32_t want = XSK_FILL_TARGET - q->fill_held, idx;
+  if (want > avail) want = avail;
+  uint32_t k = xsk_prod_nb_free(&q->fq, want);
+  if (k > want) k = want;
+  if (k == 0 || xsk_ring_prod__reserve(&q->fq, k, &idx) != k) return 0;
+  for (uint32_t i = 0; i < k; i++) {
+    uint32_t m = b->stash[avail - 1 - i];
+    q->owned[m] = 1;
+    *xsk_ring_prod__fill_addr(&q->fq, idx + i) = (uint64_t)m * q->elt_size;
+  }
+  xsk_ring_prod__submit(&q->fq, k);
+  q->fill_held += k;
+  return k;
+}
+
+int xsk_rx_burst(struct xsk_bind *b, uint32_t avail, uint32_t max) {
+  struct xsk_q *q = b->q;
+  uint32_t filled = refill(b, avail), idx;
+  b->io[XSK_IO_FILLED] = (int32_t)filled;
+  if (q->kick_rx || (q->need_wakeup && xsk_ring_prod__needs_wakeup(&q->fq)))
+    recvfrom(q->fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
+  if (++q->rx_polls % XSK_STATS_EVERY == 0) xsk_read_stats(q, 0);
+  uint32_t n = xsk_ring_cons__peek(&q->rx, max, &idx);
+  if (n == 0) return 0;
+  uint64_t bytes = 0;
+  uint32_t got = 0, bad = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    const struct xdp_desc *d = xsk_ring_cons__rx_desc(&q->rx, idx + i);
+    uint64_t base = xsk_umem__extract_addr(d->addr);
+    uint32_t m = (uint32_t)(base / q->elt_size);
+    uint32_t off = (uint32_t)(base - (uint64_t)m * q->elt_size + xsk_umem__extract_offset(d->addr));
+    q->owned[m] = 0;
+    if (d->len < ETH_HLEN) {
+      /* A runt: dropped, its buffer goes straight back on offer. */
+      uint32_t fi;
+      if (xsk_ring_prod__reserve(&q->fq, 1, &fi) == 1) {
+        q->owned[m] = 1;
+        *xsk_ring_prod__fill_addr(&q->fq, fi) = (uint64_t)m * q->elt_size;
+        xsk_ring_prod__submit(&q->fq, 1);
+        q->fill_held++;
+      }
+      bad++;
+      continue;
+    }
+    meta_rx(q, m, off, d->len);
+    b->rx_mbufs[got++] = m;
+    bytes += d->len;
+  }
+  xsk_ring_cons__release(&q->rx, n);
+  q->fill_held -= n;
+  q->rx_st[XSK_RX_PACKETS] += got;
+  q->rx_st[XSK_RX_BYTES] += (double)bytes;
+  if (bad) q->rx_st[XSK_RX_ERRORS] += bad;
+  return (int)got;
+}
+
+/* Completed tx buffers go to b->done (JS returns them to the pool). */
+static uint32_t reap(struct xsk_bind *b, uint32_t k) {
+  struct xsk_q *q = b->q;
+  uint32_t idx, n = xsk_ring_cons__peek(&q->cq, XSK_RING_SIZE, &idx);
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t m = (uint32_t)(xsk_umem__extract_addr(*xsk_ring_cons__comp_addr(&q->cq, idx + i)) / q->elt_size);
+    q->owned[m] = 0;
+    b->done[k++] = m;
+  }
+  if (n) xsk_ring_cons__release(&q->cq, n);
+  return k;
+}
+
+/* The kernel's generic (copy-mode) transmit takes a bounded batch per
+ * sendto(), so kick until the tx ring is drained or the device pushes back. */
+static void kick_tx(struct xsk_q *q) {
+  for (int i = 0; i < 32; i++) {
+    if (__atomic_load_n(q->tx.consumer, __ATOMIC_ACQUIRE) == *q->tx.producer) return;
+    if (q->need_wakeup && !xsk_ring_prod__needs_wakeup(&q->tx)) return;
+    if (sendto(q->fd, NULL, 0, MSG_DONTWAIT, NULL, 0) < 0 && errno != EINTR) return; /* EAGAIN/EBUSY/ENOBUFS: retried next burst */
+  }
+}
+
+int xsk_tx_burst(struct xsk_bind *b, uint32_t start, uint32_t n) {
+  struct xsk_q *q = b->q;
+  uint32_t done = reap(b, 0), idx;
+  uint32_t k = xsk_prod_nb_free(&q->tx, n);
+  if (k > n) k = n;
+  uint32_t sent = 0, bad = 0;
+  uint64_t bytes = 0;
+  if (k > 0 && xsk_ring_prod__reserve(&q->tx, k, &idx) == k) {
+    for (uint32_t i = 0; i < k; i++) {
+      uint32_t m = b->tx_mbufs[start + i];
+      const uint32_t *mt = q->meta + (size_t)m * XSK_META_WORDS;
+      uint32_t off = mt[XSK_META_DATA_OFF], len = mt[XSK_META_DATA_LEN];
+      const uint8_t *f = q->area + (size_t)m * q->elt_size + off;
+      uint32_t lim = q->tx_max;
+      if (len >= ETH_HLEN && ((f[12] == 0x81 && f[13] == 0x00) || (f[12] == 0x88 && f[13] == 0xa8))) lim += VLAN_HLEN;
+      if (m >= q->nb_mbufs || len < ETH_HLEN || len > lim || (uint64_t)off + len > q->elt_size) {
+        /* Refused: consumed and counted, the mbuf goes back with the completions. */
+        b->done[done++] = m;
+        bad++;
+        continue;
+      }
+      struct xdp_desc *d = xsk_ring_prod__tx_desc(&q->tx, idx + sent);
+      d->addr = (uint64_t)m * q->elt_size + off;
+      d->len = len;
+      d->options = 0;
+      q->owned[m] = 1;
+      bytes += len;
+      sent++;
+    }
+    q->tx.cached_prod -= k - sent; /* give back the slots refused frames did not use */
+    if (sent) xsk_ring_prod__submit(&q->tx, sent);
+  } else {
+    k = 0;
+  }
+  if (sent || *q->tx.producer != __atomic_load_n(q->tx.consumer, __ATOMIC_ACQUIRE)) kick_tx(q);
+  if (++q->tx_kicks % XSK_STATS_EVERY == 0) xsk_read_stats(q, 1);
+  b->io[XSK_IO_DONE] = (int32_t)done;
+  q->tx_st[XSK_TX_PACKETS] += sent;
+  q->tx_st[XSK_TX_BYTES] += (double)bytes;
+  if (bad) {
+    q->tx_refused += bad;
+    q->tx_st[XSK_TX_ERRORS] = (double)(q->tx_refused + q->tx_invalid);
+  }
+  return (int)k;
+}
+
+static int args3(napi_env env, napi_callback_info info, int32_t *a, int32_t *b, int32_t *c) {
+  size_t argc = 3;
+  napi_value argv[3];
+  return napi_get_cb_info(env, info, &argc, argv, NULL, NULL) == napi_ok && argc == 3 &&
+         tsfwd_arg_i32(env, argv[0], a) && tsfwd_arg_i32(env, argv[1], b) && tsfwd_arg_i32(env, argv[2], c);
+}
+
+/* xsk_rx(bindId, avail, max) -> frames delivered into the rx mbufs array | -errno.
+ * `avail`: free mbufs at the bottom of the stash; io[FILLED] says how many of its top went to the kernel. */
+napi_value tsfwd_xsk_rx(napi_env env, napi_callback_info info) {
+  int32_t id, avail, max;
+  if (!args3(env, info, &id, &avail, &max)) return tsfwd_int(env, -EINVAL);
+  struct xsk_bind *b = xsk_bind_get(id);
+  if (!b || !b->rx_mbufs) return tsfwd_int(env, -EBADF);
+  if (avail < 0 || (uint32_t)avail > b->stash_len || max < 0) return tsfwd_int(env, -EINVAL);
+  uint32_t m = (uint32_t)max;
+  if (m > XSK_MAX_BURST) m = XSK_MAX_BURST;
+  if (m > b->rx_mbufs_len) m = b->rx_mbufs_len;
+  return tsfwd_int(env, xsk_rx_burst(b, (uint32_t)avail, m));
+}
+
+/* xsk_tx(bindId, start, n) -> mbufs consumed from tx mbufs[start ..] (a prefix) | -errno;
+ * io[DONE] mbufs in the done array are the caller's to free. */
+napi_value tsfwd_xsk_tx(napi_env env, napi_callback_info info) {
+  int32_t id, start, n;
+  if (!args3(env, info, &id, &start, &n)) return tsfwd_int(env, -EINVAL);
+  struct xsk_bind *b = xsk_bind_get(id);
+  if (!b || !b->tx_mbufs || !b->done) return tsfwd_int(env, -EBADF);
+  if (start < 0 || n < 0 || (uint64_t)start + (uint32_t)n > b->tx_mbufs_len) return tsfwd_int(env, -EINVAL);
+  uint32_t k = (uint32_t)n > XSK_MAX_BURST ? XSK_MAX_BURST : (uint32_t)n;
+  return tsfwd_int(env, xsk_tx_burst(b, (uint32_t)start, k));
+}
+#else
+napi_value tsfwd_xsk_rx(napi_env env, napi_callback_info info) { return tsfwd_int(env, -ENOSYS); }
+napi_value tsfwd_xsk_tx(napi_env env, napi_callback_info info) { return tsfwd_int(env, -ENOSYS); }
+#endif
