@@ -105,8 +105,8 @@ test('Dockerfile installs .ci/run\'s build and runtime packages and runs npm ci 
   const df = read('docker/Dockerfile');
   const ci = read('.ci/run');
   const ciPkgs = /^pkgs=\(([^)]*)\)/m.exec(ci)?.[1].trim().split(/\s+/) ?? [];
-  // tcpdump only reads and writes pcap files in the tests.
-  const TEST_ONLY = ['tcpdump'];
+  // tcpdump reads and writes pcap files, trafgen (netsniff-ng) generates, in the tests only.
+  const TEST_ONLY = ['tcpdump', 'netsniff-ng'];
   assert.deepEqual(dockerfileAptPackages(df), ciPkgs.filter((p) => !TEST_ONLY.includes(p)).sort());
   assert.match(df, /^FROM node:20-bookworm/m);
   const npmCi = (t: string): string[] => [...t.matchAll(/^(?:RUN )?(npm ci.*)$/gm)].map((m) => m[1].trim());

@@ -1,18 +1,18 @@
 // net_af_xdp on veth pairs in namespaces this file creates and always
 // removes. Frames are put on the wire and read back with the same independent
 // python3 AF_PACKET tool as the net_af_packet tests, never with tsfwd itself.
-import { after } from 'node:test';
+import { after, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { Mempool } from '../src/mempool/mempool';
-import { xskAvailable, xskLive } from '../src/native';
+import { xskLive } from '../src/native';
 import { openPort } from '../src/port/registry';
 import type { Port } from '../src/port/types';
 import { withNetns } from '../src/topo/netns';
 import { Capture, Wire1, inject, wire1 } from './helpers/afp-net';
 import { runConformance } from './helpers/conformance';
-import { netSkipReason } from './helpers/testnet';
+import { xskSkipReason } from './helpers/testnet';
 
-const skip = netSkipReason() ?? (xskAvailable() ? undefined : 'tsfwd was built without libxdp-dev/libbpf-dev');
+const skip = xskSkipReason();
 let nextId = 0;
 const shared: Wire1[] = [];
 after(() => { for (const w of shared.splice(0)) w.tn.destroy(); });
@@ -52,9 +52,43 @@ for (const xdpMode of ['native', 'generic'] as const) {
       return {
         open: () => {
           if (opened++ > 0) assert.deepEqual(xskLive(), live, 'no native queue, binding or program left behind');
+          if (opened % 50 === 2) assert.doesNotMatch(w.tn.exec(w.nsF, ['ip', 'link', 'show', w.dev]), /xdp/, 'no XDP program left attached');
           return open(w.nsF, `net_af_xdp99,iface=${w.dev},xdp_mode=${xdpMode}`, pool, 99);
         },
       };
     },
   });
 }
+
+test('net_af_xdp bad input: one-line errors, nothing left open', { skip, timeout: 60_000 }, async () => {
+  const w = wire1('e');
+  const pool = Mempool.create({ n: 4096, cacheSize: 0 });
+  try {
+    const live = xskLive();
+    const cases: [string, RegExp][] = [
+      [`net_af_xdp0,iface=nosuch0`, /^net_af_xdp0: interface 'nosuch0' does not exist$/],
+      [`net_af_xdp0,iface=${w.dev},mode=zc`, /^net_af_xdp0: the driver of '.*' has no AF_XDP zero-copy \(use mode=copy or auto\)$/],
+      [`net_af_xdp0,iface=${w.dev},queue_count=2`, /^net_af_xdp0: AF_XDP socket bind on '.*' queue 1 failed: EINVAL \(does the device have that many queues\?\)$/],
+      [`net_af_xdp0,iface=${w.dev},mode=fast`, /^net_af_xdp0: devarg mode=fast/],
+      [`net_af_xdp0,iface=${w.dev},xdp_mode=hw`, /^net_af_xdp0: devarg xdp_mode=hw/],
+      [`net_af_xdp0,iface=${w.dev},queue_count=0`, /^net_af_xdp0: devarg queue_count=0/],
+      [`net_af_xdp0,iface=${w.dev},bogus=1`, /^net_af_xdp0: unknown devarg 'bogus'/],
+    ];
+    for (const [devargs, re] of cases) {
+      await assert.rejects(open(w.nsF, devargs, pool, 0), (e: Error) => { assert.match(e.message, re); return true; }, devargs);
+      assert.deepEqual(xskLive(), live, `${devargs}: nothing left open`);
+      assert.equal(pool.availCount(), pool.n, `${devargs}: every mbuf back`);
+    }
+    assert.doesNotMatch(w.tn.exec(w.nsF, ['ip', 'link', 'show', w.dev]), /xdp/, 'no XDP program left attached');
+    // A second port on the same interface is refused before touching the device.
+    const a = await open(w.nsF, `net_af_xdp1,iface=${w.dev}`, pool, 1);
+    try {
+      await assert.rejects(open(w.nsF, `net_af_xdp2,iface=${w.dev}`, pool, 2), /^Error: net_af_xdp2: interface '.*' is already in use by port net_af_xdp1$/);
+    } finally {
+      a.close();
+    }
+    assert.equal(pool.availCount(), pool.n, 'fill ring buffers returned at close');
+  } finally {
+    w.tn.destroy();
+  }
+});

@@ -112,7 +112,10 @@ function open(ctx: OpenContext): PortHandle {
     const id = xskQueueOpen(cfg, c.iface, pool.data, pool.meta, rxLine(stats, q), txLine(stats, q), out);
     if (id < 0) {
       const scratch = new Uint32Array(pool.n);
-      for (let i = 0; i < queues.length; i++) xskQueueClose(queues[i], prog, devQueues[i], scratch); // nothing was handed to the kernel yet
+      for (let i = 0; i < queues.length; i++) {
+        const held = xskQueueClose(queues[i], prog, devQueues[i], scratch);
+        if (held > 0) pool.putBulk(scratch, held); // the fill ring's buffers
+      }
       xskProgDetach(prog);
       throw queueError(name, c, c.startQueue + q, out[0], -id);
     }

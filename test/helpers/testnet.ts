@@ -13,6 +13,18 @@ export function netSkipReason(): string | undefined {
   return reason;
 }
 
+/** netSkipReason, plus: the shim must have been built with libxdp and libbpf (CI installs them). */
+export function xskSkipReason(): string | undefined {
+  const net = netSkipReason();
+  if (net) return net;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { xskAvailable } = require('../../src/native') as typeof import('../../src/native');
+  if (xskAvailable()) return undefined;
+  const reason = 'tsfwd was built without AF_XDP support (apt-get install -y libxdp-dev libbpf-dev, then npm run build:native)';
+  if (process.env.CI === 'true') throw new Error(`AF_XDP tests must run under CI=true but ${reason}`);
+  return reason;
+}
+
 let seq = 0;
 
 export class TestNet {

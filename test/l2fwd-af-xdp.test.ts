@@ -1,0 +1,160 @@
+// l2fwd between two net_af_xdp ports: gen [g0]--[f0] fwd [f1]--[s0] sink,
+// tsfwd running as its CLI in the forwarder namespace, trafgen (netsniff-ng)
+// generating in g, the python3 AF_PACKET tool capturing in s.
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { getAffinity } from '../src/native';
+import { Capture, quietNs } from './helpers/afp-net';
+import { TestNet, xskSkipReason } from './helpers/testnet';
+
+function skipReason(): string | undefined {
+  const r = xskSkipReason();
+  if (r) return r;
+  if (spawnSync('trafgen', ['-v']).error) {
+    if (process.env.CI === 'true') throw new Error('the AF_XDP l2fwd test must run under CI=true but trafgen is missing (apt-get install netsniff-ng)');
+    return 'needs trafgen (apt-get install -y netsniff-ng)';
+  }
+  return undefined;
+}
+
+const skip = skipReason();
+const BIN = path.resolve(__dirname, '..', '..', 'bin', 'tsfwd.js');
+const cpus = getAffinity();
+const LCORE = String(cpus[cpus.length - 1]);
+const GEN_CPU = String(cpus[0]);
+const F1_MAC = [2, 0, 0, 0, 0x0f, 0x01];
+
+interface Topo { tn: TestNet; g: string; f: string; s: string }
+
+function topo(tag: string): Topo {
+  const tn = new TestNet(tag);
+  try {
+    const g = quietNs(tn, 'g');
+    const f = quietNs(tn, 'f');
+    const s = quietNs(tn, 's');
+    tn.veth('g0', g, 'f0', f, { macA: '02:00:00:00:0a:01', macB: '02:00:00:00:0f:00' });
+    tn.veth('f1', f, 's0', s, { macA: '02:00:00:00:0f:01', macB: '02:00:00:00:0b:01' });
+    return { tn, g, f, s };
+  } catch (e) {
+    tn.destroy();
+    throw e;
+  }
+}
+
+function startL2fwd(ns: string): Promise<{ proc: ChildProcess; out: () => string; err: () => string }> {
+  const proc = spawn('ip', ['netns', 'exec', ns, process.execPath, BIN, 'l2fwd', '-l', LCORE,
+    '--vdev', 'net_af_xdp0,iface=f0', '--vdev', 'net_af_xdp1,iface=f1', '--',
+    '-p', '0x3', '-q', '2', '-T', '0', '--stats-json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  proc.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error(`l2fwd did not start: ${err}`)); }, 10_000);
+    proc.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+      if (/RX port 1 TX port 0/.test(err)) { clearTimeout(timer); resolve({ proc, out: () => out, err: () => err }); }
+    });
+    proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`l2fwd exited early (${code}): ${err}`)); });
+  });
+}
+
+function stop(proc: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+    proc.removeAllListeners('exit');
+    proc.on('exit', (code) => { clearTimeout(kill); resolve(code); });
+    proc.kill('SIGINT');
+  });
+}
+
+interface Final { msg: string; ok: boolean; mempool: { inUse: number }; ports: { ipackets: number; opackets: number; forwarded: number; imissed: number }[] }
+
+function finalLine(stdout: string): Final {
+  const lines = stdout.trim().split('\n');
+  const f = JSON.parse(lines[lines.length - 1]) as Final;
+  assert.equal(f.msg, 'final');
+  return f;
+}
+
+/** A trafgen config: 60-byte IPv4/UDP frames to 02:00:00:00:0f:00 (f0), the source address counting up from 0.0.0.0. */
+function trafgenConf(): string {
+  const file = path.join(os.tmpdir(), `tsfwd-xdp-test-${process.pid}.cfg`);
+  fs.writeFileSync(file, '{ eth(da=02:00:00:00:0f:00, sa=02:00:00:00:0a:01), ipv4(saddr=dinc(), daddr=10.9.0.2, ttl=64), udp(sport=9, dport=9), fill(0x5a, 18) }\n');
+  return file;
+}
+
+test('l2fwd between two net_af_xdp ports: exactly N trafgen frames reach the sink, MACs rewritten', { skip, timeout: 90_000 }, async () => {
+  const t = topo('xl');
+  let fwd: Awaited<ReturnType<typeof startL2fwd>> | undefined;
+  let cap: Capture | undefined;
+  const conf = trafgenConf();
+  try {
+    fwd = await startL2fwd(t.f);
+    assert.match(fwd.err(), /net_af_xdp0: AF_XDP on f0 queue 0: XDP native mode, copy/);
+    cap = await Capture.start(t.s, 's0');
+    const N = 10_000;
+    // Paced (50 us gap) so neither the veth nor the fill ring may drop on a loaded 2-CPU machine.
+    const r = spawnSync('ip', ['netns', 'exec', t.g, 'taskset', '-c', GEN_CPU, 'trafgen', '-o', 'g0', '-i', conf, '-n', String(N),
+      '-t', '50us', '-P', '1', '-q'], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const got = await cap.take(N, 15_000);
+    assert.equal(got.length, N, 'exactly N frames at the sink');
+    const seen = new Uint8Array(N);
+    for (const f of got) {
+      assert.equal(f.length, 60);
+      assert.deepEqual([...f.subarray(0, 12)], [2, 0, 0, 0, 0, 1, ...F1_MAC], 'dst 02:00:00:00:00:01 (tx port 1), src = f1');
+      const seq = f[26] * 2 ** 24 + f[27] * 2 ** 16 + f[28] * 256 + f[29];
+      assert.ok(seq < N && !seen[seq], `frame ${seq} once`);
+      seen[seq] = 1;
+      assert.ok(f.subarray(42).every((b) => b === 0x5a), 'payload unchanged');
+    }
+    const code = await stop(fwd.proc);
+    assert.equal(code, 0, fwd.err());
+    const fin = finalLine(fwd.out());
+    assert.equal(fin.ok, true);
+    assert.equal(fin.mempool.inUse, 0, 'every mbuf back in the pool');
+    assert.equal(fin.ports[0].ipackets, N);
+    assert.equal(fin.ports[0].forwarded, N);
+    assert.equal(fin.ports[1].opackets, N);
+    assert.equal(t.tn.counter(t.s, 's0', 'rx_packets'), N, 'sink kernel counter');
+    const links = t.tn.exec(t.f, ['ip', 'link', 'show']);
+    assert.doesNotMatch(links, /xdp/, 'no XDP program left attached');
+  } finally {
+    cap?.stop();
+    if (fwd && fwd.proc.exitCode === null) fwd.proc.kill('SIGKILL');
+    fs.rmSync(conf, { force: true });
+    t.tn.destroy();
+  }
+});
+
+test('l2fwd over net_af_xdp stopped under full load: every mbuf returns, accounting holds', { skip, timeout: 90_000 }, async () => {
+  const t = topo('xc');
+  let fwd: Awaited<ReturnType<typeof startL2fwd>> | undefined;
+  let gen: ChildProcess | undefined;
+  const conf = trafgenConf();
+  try {
+    fwd = await startL2fwd(t.f);
+    // Unpaced, bounded: 2 M frames or until stopped, whichever comes first.
+    gen = spawn('ip', ['netns', 'exec', t.g, 'taskset', '-c', GEN_CPU, 'trafgen', '-o', 'g0', '-i', conf, '-n', '2000000', '-P', '1', '-q'],
+      { stdio: 'ignore', detached: true });
+    await new Promise((r) => setTimeout(r, 1500));
+    const before = t.tn.counter(t.f, 'f1', 'tx_packets');
+    assert.ok(before > 1000, `traffic is flowing (${before} frames sent by f1)`);
+    const code = await stop(fwd.proc); // while trafgen still sends
+    assert.equal(code, 0, fwd.err());
+    const fin = finalLine(fwd.out());
+    assert.equal(fin.ok, true, 'rx = forwarded + dropped per port, driver = lcore counters');
+    assert.equal(fin.mempool.inUse, 0, 'every mbuf back in the pool, including those the kernel held');
+    assert.ok(fin.ports[0].ipackets > 1000);
+    assert.doesNotMatch(t.tn.exec(t.f, ['ip', 'link', 'show']), /xdp/, 'no XDP program left attached');
+  } finally {
+    if (gen?.pid) try { process.kill(-gen.pid, 'SIGKILL'); } catch { /* already gone */ }
+    if (fwd && fwd.proc.exitCode === null) fwd.proc.kill('SIGKILL');
+    fs.rmSync(conf, { force: true });
+    t.tn.destroy();
+  }
+});
