@@ -45,10 +45,14 @@ function topo(tag: string): Topo {
   }
 }
 
-function startL2fwd(ns: string): Promise<{ proc: ChildProcess; out: () => string; err: () => string }> {
-  const proc = spawn('ip', ['netns', 'exec', ns, process.execPath, BIN, 'l2fwd', '-l', LCORE,
+/** Starts `tsfwd l2fwd` (or `pipeline`: rx lcore on CPU 0, tx lcore on the last) in namespace f. */
+function startL2fwd(ns: string, app: 'l2fwd' | 'pipeline' = 'l2fwd'): Promise<{ proc: ChildProcess; out: () => string; err: () => string }> {
+  const lcores = app === 'l2fwd' ? ['-l', LCORE] : ['-l', `${GEN_CPU},${LCORE}`];
+  const appArgs = app === 'l2fwd' ? ['-q', '2'] : ['-q', '2', '--rx-lcores', '1'];
+  const proc = spawn('ip', ['netns', 'exec', ns, process.execPath, BIN, app, ...lcores,
     '--vdev', 'net_af_xdp0,iface=f0', '--vdev', 'net_af_xdp1,iface=f1', '--',
-    '-p', '0x3', '-q', '2', '-T', '0', '--stats-json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    '-p', '0x3', ...appArgs, '-T', '0', '--stats-json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const ready = app === 'l2fwd' ? /RX port 1 TX port 0/ : /TX port 1 \(ring/;
   let out = '';
   let err = '';
   proc.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
@@ -56,7 +60,7 @@ function startL2fwd(ns: string): Promise<{ proc: ChildProcess; out: () => string
     const timer = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error(`l2fwd did not start: ${err}`)); }, 10_000);
     proc.stderr!.on('data', (d: Buffer) => {
       err += d.toString();
-      if (/RX port 1 TX port 0/.test(err)) { clearTimeout(timer); resolve({ proc, out: () => out, err: () => err }); }
+      if (ready.test(err)) { clearTimeout(timer); resolve({ proc, out: () => out, err: () => err }); }
     });
     proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`l2fwd exited early (${code}): ${err}`)); });
   });
@@ -87,13 +91,13 @@ function trafgenConf(): string {
   return file;
 }
 
-test('l2fwd between two net_af_xdp ports: exactly N trafgen frames reach the sink, MACs rewritten', { skip, timeout: 90_000 }, async () => {
-  const t = topo('xl');
+for (const app of ['l2fwd', 'pipeline'] as const) test(`${app} between two net_af_xdp ports: exactly N trafgen frames reach the sink, MACs rewritten`, { skip, timeout: 90_000 }, async () => {
+  const t = topo(app === 'l2fwd' ? 'xl' : 'xp');
   let fwd: Awaited<ReturnType<typeof startL2fwd>> | undefined;
   let cap: Capture | undefined;
   const conf = trafgenConf();
   try {
-    fwd = await startL2fwd(t.f);
+    fwd = await startL2fwd(t.f, app);
     assert.match(fwd.err(), /net_af_xdp0: AF_XDP on f0 queue 0: XDP native mode, copy/);
     cap = await Capture.start(t.s, 's0');
     const N = 10_000;
@@ -118,7 +122,7 @@ test('l2fwd between two net_af_xdp ports: exactly N trafgen frames reach the sin
     assert.equal(fin.ok, true);
     assert.equal(fin.mempool.inUse, 0, 'every mbuf back in the pool');
     assert.equal(fin.ports[0].ipackets, N);
-    assert.equal(fin.ports[0].forwarded, N);
+    if (app === 'l2fwd') assert.equal(fin.ports[0].forwarded, N);
     assert.equal(fin.ports[1].opackets, N);
     assert.equal(t.tn.counter(t.s, 's0', 'rx_packets'), N, 'sink kernel counter');
     const links = t.tn.exec(t.f, ['ip', 'link', 'show']);
@@ -156,5 +160,30 @@ test('l2fwd over net_af_xdp stopped under full load: every mbuf returns, account
     if (fwd && fwd.proc.exitCode === null) fwd.proc.kill('SIGKILL');
     fs.rmSync(conf, { force: true });
     t.tn.destroy();
+  }
+});
+
+test('pktgen over net_af_xdp: exact count and sizes on the peer\'s kernel counter, every mbuf back', { skip, timeout: 60_000 }, () => {
+  const tn = new TestNet('xg');
+  try {
+    const g = quietNs(tn, 'g');
+    const s = quietNs(tn, 's');
+    tn.veth('g0', g, 's0', s, { macA: '02:00:00:00:0a:01', macB: '02:00:00:00:0b:01' });
+    const N = 5000;
+    const r = spawnSync('ip', ['netns', 'exec', g, process.execPath, BIN, 'pktgen', '-l', LCORE, '--vdev', 'net_af_xdp0,iface=g0', '--',
+      '--count', String(N), '--size', '64-1518', '--rate', '50000', '--dst-mac', '02:00:00:00:0b:01', '-T', '0', '--stats-json'],
+    { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const fin = JSON.parse(r.stdout.trim().split('\n').pop()!) as { ports: { opackets: number; obytes: number }[] };
+    assert.equal(fin.ports[0].opackets, N);
+    // Sizes sweep 64..1518 with the FCS: frames of 60 + (i % 1455) bytes.
+    let bytes = 0;
+    for (let i = 0; i < N; i++) bytes += 60 + (i % 1455);
+    assert.equal(fin.ports[0].obytes, bytes);
+    assert.equal(tn.counter(s, 's0', 'rx_packets'), N, 'kernel counter on the peer');
+    assert.equal(tn.counter(s, 's0', 'rx_bytes'), bytes, 'kernel byte counter on the peer');
+    assert.match(r.stderr, /net_af_xdp0: AF_XDP on g0 queue 0: XDP native mode, copy/);
+  } finally {
+    tn.destroy();
   }
 });
