@@ -63,7 +63,8 @@ export interface UdpLayout {
 
 function load(): Shim {
   // dist/src/native.js -> ../../native-shims/build/Release
-  const file = path.resolve(__dirname, '..', '..', 'native-shims', 'build', 'Release', 'tsfwd_shim.node');
+  // TSFWD_NATIVE_SHIM: another build of the same shim (the tests load one built without libxdp).
+  const file = process.env.TSFWD_NATIVE_SHIM || path.resolve(__dirname, '..', '..', 'native-shims', 'build', 'Release', 'tsfwd_shim.node');
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require(file) as Shim;
