@@ -9,7 +9,7 @@ import { openPort } from '../src/port/registry';
 import type { Port } from '../src/port/types';
 import { withNetns } from '../src/topo/netns';
 import { Capture, Wire1, inject, wire1 } from './helpers/afp-net';
-import { runConformance } from './helpers/conformance';
+import { rxAll, runConformance, testFrame } from './helpers/conformance';
 import { xskSkipReason } from './helpers/testnet';
 
 const skip = xskSkipReason();
@@ -88,6 +88,26 @@ test('net_af_xdp bad input: one-line errors, nothing left open', { skip, timeout
       a.close();
     }
     assert.equal(pool.availCount(), pool.n, 'fill ring buffers returned at close');
+  } finally {
+    w.tn.destroy();
+  }
+});
+
+test('net_af_xdp imissed: frames beyond the fill ring are counted from XDP_STATISTICS', { skip, timeout: 60_000 }, async () => {
+  const w = wire1('m');
+  const pool = Mempool.create({ n: 4096, cacheSize: 0 });
+  try {
+    const port = await open(w.nsF, `net_af_xdp0,iface=${w.dev}`, pool, 0);
+    // Nothing polls while 1500 frames arrive: the fill ring offers 1024 buffers, the rest are missed.
+    inject(w.tn, w.nsW, w.peer, Array.from({ length: 1500 }, (_, i) => testFrame(i, 64)));
+    const got = await rxAll(port, 1500, 32, 1500);
+    pool.putBulk(Uint32Array.from(got), got.length);
+    port.close(); // the lcore-side close reads the socket's final XDP_STATISTICS
+    const s = port.stats();
+    assert.equal(got.length, 1024, 'as many frames as the fill ring had buffers');
+    assert.equal(s.ipackets, 1024);
+    assert.equal(s.imissed, 1500 - 1024, 'the rest: fill ring empty');
+    assert.equal(pool.availCount(), pool.n);
   } finally {
     w.tn.destroy();
   }

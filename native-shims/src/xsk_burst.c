@@ -22,7 +22,9 @@ void xsk_read_stats(struct xsk_q *q, int tx_side) {
     q->tx_invalid = s.tx_invalid_descs;
     q->tx_st[XSK_TX_ERRORS] = (double)(q->tx_refused + q->tx_invalid);
   }
-  else q->rx_st[XSK_RX_MISSED] = (double)(s.rx_dropped + s.rx_ring_full + s.rx_fill_ring_empty_descs);
+  /* A frame that found the fill ring empty counts in both rx_dropped and
+   * rx_fill_ring_empty_descs: adding the latter would count it twice. */
+  else q->rx_st[XSK_RX_MISSED] = (double)(s.rx_dropped + s.rx_ring_full);
 }
 
 static inline void meta_rx(struct xsk_q *q, uint32_t m, uint32_t off, uint32_t len) {

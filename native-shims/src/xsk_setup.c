@@ -250,7 +250,12 @@ napi_value tsfwd_xsk_unbind(napi_env env, napi_callback_info info) {
   if (argc < 1 || !tsfwd_arg_i32(env, argv[0], &id)) return tsfwd_int(env, -EINVAL);
   pthread_mutex_lock(&xsk_lock);
   struct xsk_bind *b = xsk_bind_get(id);
-  if (b) memset(b, 0, sizeof(*b));
+  if (b) {
+    /* Final XDP_STATISTICS for this thread's side, so stats read after the lcores stop are current. */
+    if (b->rx_mbufs) xsk_read_stats(b->q, 0);
+    if (b->tx_mbufs) xsk_read_stats(b->q, 1);
+    memset(b, 0, sizeof(*b));
+  }
   pthread_mutex_unlock(&xsk_lock);
   return tsfwd_int(env, b ? 0 : -EBADF);
 }
