@@ -16,7 +16,7 @@ export interface LcoreWorkerData {
   pin: boolean;
 }
 
-function run(): void {
+async function run(): Promise<void> {
   const d = workerData as LcoreWorkerData;
   const control = new Int32Array(d.control);
   if (d.pin) {
@@ -32,9 +32,13 @@ function run(): void {
   Atomics.store(control, lcoreWord(d.index, CTL_CPU), currentCpu());
   // Publishes "running"; pairs with the loads in LcoreGroup.running().
   Atomics.store(control, lcoreWord(d.index, CTL_STATE), LcoreState.Running);
-  const result = (fn as LcoreFunction)(ctx);
+  const ret = (fn as LcoreFunction)(ctx);
+  // An app may finish asynchronously after its loop (l2fwd collects its GC
+  // observations); the loop itself never awaits.
+  const result: unknown = ret instanceof Promise ? await ret : ret;
   Atomics.store(control, lcoreWord(d.index, CTL_STATE), LcoreState.Done);
   parentPort!.postMessage({ result });
 }
 
-run();
+// A failure surfaces as the Worker's 'error' event (an uncaught exception), as before.
+run().catch((e: unknown) => { setImmediate(() => { throw e; }); });

@@ -5,7 +5,7 @@
 // Schema (stable; scripts parse it):
 //   {"level":30,"time":"<ISO>","msg":"stats","interval":S,"ports":[P...],"mempool":{"size":N,"inUse":N}}
 //   {"level":30,"time":"<ISO>","msg":"final","ports":[P...],"mempool":{...},"ok":true|false,
-//    "gcs":[per lcore: collections from 1 s after its first frame, -1 if not measured],"maxRssKb":N}
+//    "gcs":[per lcore: collections from 2 s after its first frame, -1 if not measured],"maxRssKb":N}
 //   P = {"port","name","ipackets","opackets","ibytes","obytes","forwarded","generated",
 //        "dropped":{"txFail","badFrame","ringFull","imissed","noMbuf","ierrors"}}
 //   "stats" lines also carry per port "rxPps","txPps","rxBps","txBps" since the previous line.

@@ -2,10 +2,10 @@
 // waited ~100 µs, then rx a burst from each of this lcore's ports, rewrite
 // MACs and buffer each frame for its destination port, sending a buffer as
 // soon as it holds a burst. Unsent frames are freed and counted, never retried.
-import * as v8 from 'node:v8';
 import { LcoreContext, stopped } from '../../eal/app';
 import { Mempool } from '../../mempool/mempool';
 import { MONO_US_MASK, monoUs } from '../../native';
+import { GcWindow } from '../gc-window';
 import { attachPort } from '../../port/registry';
 import type { Port, PortHandle } from '../../port/types';
 import {
@@ -30,10 +30,8 @@ export interface L2fwdLcoreConfig {
   profileGc?: boolean;
 }
 
-/** Loop time before garbage collections are counted (JIT warm-up). */
-export const GC_WARMUP_US = 1_000_000;
 
-export function l2fwdLcore(ctx: LcoreContext<L2fwdLcoreConfig>): { gcs: number } {
+export function l2fwdLcore(ctx: LcoreContext<L2fwdLcoreConfig>): Promise<{ gcs: number }> {
   const c = ctx.config;
   const mp = Mempool.attach(c.pool, ctx.lcoreId);
   const nbPorts = c.ports.length;
@@ -89,21 +87,17 @@ export function l2fwdLcore(ctx: LcoreContext<L2fwdLcoreConfig>): { gcs: number }
     }
   }
 
-  // Collections are counted from GC_WARMUP_US after the first received frame
-  // (the forwarding path is compiled by then): the steady state must not
-  // allocate at all, so the count is the zero-allocation proof.
-  const prof = new v8.GCProfiler();
-  let profiling = false;
+  // Collections are counted in the steady state only (gc-window.ts).
+  const gc = new GcWindow();
   const drainUs = c.drainUs;
   let lastDrain = monoUs();
-  let t0 = -1; // monoUs() of the first received frame
+  let sawTraffic = false;
   let it = 0;
   while (!stopped(ctx)) {
     // The clock is a native call (~25 ns; performance.now() would allocate):
     // look at it every 16th iteration only.
     if ((++it & 15) === 0) {
       const now = monoUs();
-      if (!profiling && t0 >= 0 && ((now - t0) & MONO_US_MASK) >= GC_WARMUP_US) { prof.start(); profiling = true; }
       if (((now - lastDrain) & MONO_US_MASK) >= drainUs) {
         for (let d = 0; d < nbPorts; d++) if (txLen[d] > 0) flush(d);
         lastDrain = now;
@@ -134,12 +128,12 @@ export function l2fwdLcore(ctx: LcoreContext<L2fwdLcoreConfig>): { gcs: number }
       }
     }
     if (got === 0) cnt[lc + L_IDLE]++;
-    else if (t0 < 0) t0 = monoUs();
+    else if (!sawTraffic) { sawTraffic = true; gc.traffic(); }
   }
-  // -1: the run was shorter than the warm-up, nothing was measured.
-  const gcs = profiling ? prof.stop().statistics.length : -1;
+  const gcEnd = gc.stop(); // the window closes here, before the teardown below
   for (let d = 0; d < nbPorts; d++) if (txLen[d] > 0) flush(d);
   for (const p of ports) p?.close();
   mp.flushCache();
-  return { gcs };
+  // -1: no traffic for the whole warm-up, nothing was measured.
+  return gcEnd.then((gcs) => ({ gcs }));
 }
