@@ -150,7 +150,7 @@ async function supervise(group: LcoreGroup, opt: L2fwdOptions, snap: () => Snaps
   if (json) json.final(final, !failure && problems.length === 0, { gcs, maxRssKb });
   else {
     process.stdout.write(statsBlock(final, prev, false));
-    say(`garbage collections in the lcore loops after warm-up: ${measured.length ? measured.reduce((a, b) => a + b, 0) : 'not measured (run shorter than 1 s)'}; peak RSS ${(maxRssKb / 1024).toFixed(0)} MB`);
+    say(`garbage collections in the lcore loops after warm-up: ${measured.length ? measured.reduce((a, b) => a + b, 0) : 'not measured (traffic lasted less than 1 s)'}; peak RSS ${(maxRssKb / 1024).toFixed(0)} MB`);
   }
   if (failure) {
     process.stderr.write(`tsfwd: ${failure.message}\n`);

@@ -5,7 +5,7 @@
 // Schema (stable; scripts parse it):
 //   {"level":30,"time":"<ISO>","msg":"stats","interval":S,"ports":[P...],"mempool":{"size":N,"inUse":N}}
 //   {"level":30,"time":"<ISO>","msg":"final","ports":[P...],"mempool":{...},"ok":true|false,
-//    "gcs":[per lcore: collections after 1 s of warm-up, -1 if the run was shorter],"maxRssKb":N}
+//    "gcs":[per lcore: collections from 1 s after the first received frame, -1 if traffic lasted less],"maxRssKb":N}
 //   P = {"port","name","ipackets","opackets","ibytes","obytes","forwarded","generated",
 //        "dropped":{"txFail","badFrame","ringFull","imissed","noMbuf","ierrors"}}
 //   "stats" lines also carry per port "rxPps","txPps","rxBps","txBps" since the previous line.
