@@ -44,7 +44,7 @@ export async function loopBench(o: BenchOptions): Promise<BenchReport> {
         try {
           const r = await once(net, f, o);
           c.runs.push(r);
-          o.log(`  run ${i + 1} loop ${f.name}: ${(r.pps / 1e3).toFixed(0)} kpps${r.gcs !== undefined ? ` (GCs ${r.gcs})` : ''}`);
+          o.log(`  run ${i + 1} loop ${f.name}: ${(r.pps / 1e3).toFixed(0)} kpps`);
         } catch (e) {
           c.error = (e as Error).message;
           o.log(`  run ${i + 1} loop ${f.name}: failed: ${c.error}`);
@@ -55,11 +55,7 @@ export async function loopBench(o: BenchOptions): Promise<BenchReport> {
     net.down();
   }
   const med = (n: string): number | undefined => { const c = cells.get(n)!; return c.runs.length ? summarize(c.runs.map((r) => r.pps)).median : undefined; };
-  const body = fwds.map((f) => {
-    const c = cells.get(f.name)!;
-    const gcs = c.runs.map((r) => r.gcs).filter((v): v is number => v !== undefined && v >= 0);
-    return [f.name, f.skip ?? cellText(c), f.tsfwd && gcs.length ? String(gcs.reduce((a, b) => a + b, 0)) : '-'];
-  });
+  const body = fwds.map((f) => [f.name, f.skip ?? cellText(cells.get(f.name))]);
   const ratios: string[] = [];
   for (const mode of ['mmap', 'mmsg']) {
     const t = med(`tsfwd l2fwd ${mode}`);
@@ -72,7 +68,7 @@ export async function loopBench(o: BenchOptions): Promise<BenchReport> {
     `loop (forwarder alone, --tx-first, ${LEN}-byte frames, one lcore on CPU ${o.cpus[1]}): frames/s received on l0 + l1 (kernel counters), ` +
       `kpps, median (min-max) of ${o.runs} runs x ${o.seconds} s after ${WARMUP_MS / 1000} s of warm-up each.`,
     '',
-    table(['forwarder', `${LEN} B`, 'GCs'], body),
+    table(['forwarder', `${LEN} B`], body),
     '',
     ...ratios,
   ].join('\n');
