@@ -11,4 +11,6 @@ export interface BenchReport {
   name: string;
   markdown: string;
   json: unknown;
+  /** Charts and other files written next to <name>.md: file name -> text. */
+  files?: Record<string, string>;
 }

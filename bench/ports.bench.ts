@@ -11,9 +11,7 @@ import { Mempool } from '../src/mempool/mempool';
 import { fileHeader } from '../src/port/pcap-format';
 import { openPort, portHandle } from '../src/port/registry';
 import type { Port } from '../src/port/types';
-import { afPacketModesBench } from './af-packet-modes.bench';
 import { BenchOptions, BenchReport } from './options';
-import { udpBench } from './udp.bench';
 import { mops, repeat, table } from './stats';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -154,20 +152,9 @@ export async function portsBench(o: BenchOptions): Promise<BenchReport> {
     '',
     `garbage collections during forwarding loops: ${gcTotal}`,
   ].join('\n');
-  // The kernel-backed drivers need their own topologies; run them here too so
-  // one `npm run bench -- ports` covers every driver, and report any that
-  // cannot run (not root, trafgen missing) instead of dropping them silently.
-  const parts = [md];
+  // The kernel-backed drivers need topologies of their own: net_udp in
+  // `bench udp`, net_af_packet in `bench fwd` and `bench loop`.
+  const parts = [md, 'Kernel-backed drivers: `npm run bench -- udp` (net_udp), `fwd` and `loop` (net_af_packet).'];
   const json: Record<string, unknown> = { memory: { results, gcs: gcTotal } };
-  for (const [name, bench] of [['net_udp', udpBench], ['net_af_packet', afPacketModesBench]] as const) {
-    try {
-      const rep = await bench(o);
-      parts.push(rep.markdown);
-      json[name] = rep.json;
-    } catch (e) {
-      parts.push(`${name}: skipped: ${(e as Error).message}`);
-      json[name] = { skipped: (e as Error).message };
-    }
-  }
   return { name: 'ports', markdown: parts.join('\n\n'), json };
 }

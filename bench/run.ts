@@ -1,26 +1,37 @@
-// Benchmark runner: `npm run bench -- <scenario...> [--runs N] [--seconds S]`.
-// Prints a markdown table per scenario and writes bench/results/<name>.{md,json}.
+// Benchmark runner: `npm run bench -- [scenario...] [--runs N] [--seconds S]`;
+// no scenario runs all of them. Prints a markdown table per scenario and
+// writes bench/results/<name>.{md,json} plus the traffic scenarios' SVG charts.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Args } from '../src/cli/args';
 import { UsageError } from '../src/eal/corelist';
 import { getAffinity } from '../src/native';
-import { afPacketModesBench } from './af-packet-modes.bench';
+import { TOOLS, installMissing } from './comparators';
 import { coreBench } from './core.bench';
+import { fwdBench } from './fwd.bench';
+import { gcBench } from './gc.bench';
+import { loopBench } from './loop.bench';
 import { mempoolBench } from './mempool.bench';
 import { BenchOptions, BenchReport } from './options';
 import { portsBench } from './ports.bench';
 import { ringBench } from './ring.bench';
 import { udpBench } from './udp.bench';
 
+// In the order `npm run bench` runs them: micro, core ceiling, then the
+// namespace scenarios (root): traffic through forwarders, the loop, the
+// zero-GC proof under load.
 const SCENARIOS: Record<string, (o: BenchOptions) => Promise<BenchReport>> = {
   ring: ringBench,
   mempool: mempoolBench,
   ports: portsBench,
   core: coreBench,
   udp: udpBench,
-  'af-packet': afPacketModesBench,
+  fwd: fwdBench,
+  loop: loopBench,
+  gc: gcBench,
 };
+
+export const SCENARIO_NAMES = Object.keys(SCENARIOS);
 
 export async function runBench(argv: string[]): Promise<number> {
   const names: string[] = [];
@@ -34,21 +45,39 @@ export async function runBench(argv: string[]): Promise<number> {
     else if (!SCENARIOS[o]) throw new UsageError(`bench: unknown scenario '${o}' (known: ${Object.keys(SCENARIOS).join(', ')})`);
     else names.push(o);
   }
-  // Namespace scenarios (root, trafgen) run only when named.
-  if (names.length === 0) names.push(...Object.keys(SCENARIOS).filter((n) => n !== 'af-packet'));
+  if (names.length === 0) names.push(...SCENARIO_NAMES);
   const cpus = getAffinity();
   if (cpus.length < 2) throw new Error(`benchmarks need 2 CPUs, this process may use ${cpus.length}`);
-  const opts: BenchOptions = { runs, seconds, cpus: [cpus[0], cpus[1]], log: (l) => process.stderr.write(`${l}\n`) };
+  const log = (l: string): void => { process.stderr.write(`${l}\n`); };
+  const opts: BenchOptions = { runs, seconds, cpus: [cpus[0], cpus[1]], log };
   const dir = path.resolve(__dirname, '..', '..', 'bench', 'results');
   fs.mkdirSync(dir, { recursive: true });
+  // As root, install what the chosen scenarios compare against (Debian packages).
+  const wants = new Set<keyof typeof TOOLS>();
+  if (names.includes('ring')) wants.add('dpdkTest');
+  if (names.includes('fwd')) { wants.add('testpmd'); wants.add('trafgen'); }
+  if (names.includes('loop')) wants.add('testpmd');
+  installMissing([...wants].map((k) => TOOLS[k]), log);
+  let failed = 0;
   for (const name of names) {
-    process.stderr.write(`bench ${name}: ${runs} runs x ${seconds}s per case\n`);
-    const rep = await SCENARIOS[name](opts);
+    log(`bench ${name}: ${runs} runs x ${seconds}s per case`);
+    let rep: BenchReport;
+    try {
+      rep = await SCENARIOS[name](opts);
+    } catch (e) {
+      // A scenario that cannot run here (not root, a missing tool) is reported, not dropped.
+      const msg = (e as Error).message;
+      const skipped = msg.startsWith('skipped:');
+      if (!skipped) failed++;
+      rep = { name, markdown: `${name}: ${skipped ? msg : `failed: ${msg}`}`, json: skipped ? { skipped: msg.slice(9) } : { failed: msg } };
+      log(`bench ${name}: ${skipped ? msg : `failed: ${msg}`}`);
+    }
     process.stdout.write(`\n${rep.markdown}\n`);
     fs.writeFileSync(path.join(dir, `${rep.name}.md`), `${rep.markdown}\n`);
     fs.writeFileSync(path.join(dir, `${rep.name}.json`), `${JSON.stringify({ date: new Date().toISOString(), runs, seconds, ...rep.json as object }, null, 2)}\n`);
+    for (const [file, text] of Object.entries(rep.files ?? {})) fs.writeFileSync(path.join(dir, file), text);
   }
-  return 0;
+  return failed > 0 ? 1 : 0;
 }
 
 if (require.main === module) {

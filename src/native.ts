@@ -379,14 +379,14 @@ export function xdpgenOpen(ifindex: number, frame: Uint8Array): number {
   return shim.xdpgen_open(ifindex, frame);
 }
 
-/** Sends `repeat` copies of the handle's frame in one BPF_PROG_RUN. Returns 0 or -errno (-EINTR: an unknown part went out). */
+/** Adds `repeat` copies of the handle's frame to its budget and sends most of them before returning (xdp_gen.c). Returns 0 or -errno. */
 export function xdpgenRun(handle: number, repeat: number): number {
   if (!Number.isInteger(handle) || handle < 0) throw new RangeError(`bad xdpgen handle ${handle}`);
   if (!Number.isInteger(repeat) || repeat < 1 || repeat > 0x7fffffff) throw new RangeError(`repeat must be 1..2^31-1, got ${repeat}`);
   return shim.xdpgen_run(handle, repeat);
 }
 
-/** Closes a handle (its program fd). Returns 0 or -EINVAL. */
+/** Waits until the handle's budget is sent, then closes it. Returns 0, -EINVAL, or a send failure's -errno. */
 export function xdpgenClose(handle: number): number {
   if (!Number.isInteger(handle) || handle < 0) throw new RangeError(`bad xdpgen handle ${handle}`);
   return shim.xdpgen_close(handle);

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <linux/bpf.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,16 +18,40 @@
 #include "shim.h"
 
 #define XDPGEN_MAX 64
-#define XDPGEN_BATCH 64
 #define XDPGEN_FRAME_MAX 3000
+/* Frames per XDP_TX flush: the peer veth's XDP ring holds 256, and its NAPI
+ * drains a batch when the test run re-enables bottom halves, so 64 leaves
+ * room for a batch the softirq did not finish yet (no ring-full drop). */
+#define XDPGEN_BATCH 64
+/* Frames per BPF_PROG_RUN call: each call builds and destroys a page_pool
+ * (~20 us), so a call should last milliseconds; 16384 frames is ~8 ms here. */
+#define XDPGEN_CALL 16384
 
+/* Why two runners. BPF_PROG_RUN with repeat > 1 adds the program to the XDP
+ * dispatcher when it starts and removes it when it ends
+ * (bpf_prog_change_xdp -> bpf_dispatcher_change_prog), and each change that
+ * adds or removes the last user waits for an RCU grace period (~12 ms on a
+ * 2-vCPU VM): one runner calling in a loop slept ~25 ms per call, a third
+ * of the time at 64 K frames per call. A second runner (the "twin" pthread,
+ * on the caller's CPU) keeps a run of the same program open while the other
+ * one is between calls, so the dispatcher only sees a new user count, never
+ * an empty one, and no call waits after the first. The two share a budget of
+ * frames that the JS lcore tops up; a frame is counted when it is claimed,
+ * and close() waits until every claimed frame has gone out, so counts stay
+ * exact. */
 struct xdpgen {
   int used;
   int prog_fd;
-  uint32_t ifindex;
   uint32_t len;
   uint8_t frame[XDPGEN_FRAME_MAX];
   struct xdp_md ctx;
+  pthread_mutex_t lock;
+  pthread_cond_t more;  /* budget grew or closing: wakes the twin */
+  uint64_t budget;      /* frames requested, not yet claimed; under lock */
+  int closing;          /* under lock */
+  int err;              /* first -errno of either runner; under lock */
+  int twin_started;
+  pthread_t twin;
 };
 
 static struct xdpgen slots[XDPGEN_MAX];
@@ -56,7 +81,8 @@ static int load_prog(int action) {
   return fd < 0 ? -errno : fd;
 }
 
-/* One live test run: 0 or -errno. */
+/* One live test run: 0 or -errno. Runners block every signal, so EINTR
+ * (which would leave the number of frames sent unknown) cannot happen. */
 static int run_live(int prog_fd, const uint8_t *frame, uint32_t len, struct xdp_md *ctx, uint32_t repeat) {
   union bpf_attr attr;
   memset(&attr, 0, sizeof(attr));
@@ -68,8 +94,45 @@ static int run_live(int prog_fd, const uint8_t *frame, uint32_t len, struct xdp_
   attr.test.repeat = repeat;
   attr.test.flags = BPF_F_TEST_XDP_LIVE_FRAMES;
   attr.test.batch_size = XDPGEN_BATCH;
-  /* No retry on EINTR: the kernel does not say how many frames went out. */
   return sys_bpf(BPF_PROG_TEST_RUN, &attr) == 0 ? 0 : -errno;
+}
+
+/* Takes up to XDPGEN_CALL frames of the budget, leaving `keep` behind; 0
+ * when there is nothing to take or a runner failed. */
+static uint32_t claim(struct xdpgen *g, uint64_t keep) {
+  uint32_t n = 0;
+  pthread_mutex_lock(&g->lock);
+  if (g->err == 0 && g->budget > keep) {
+    uint64_t avail = g->budget - keep;
+    n = avail < XDPGEN_CALL ? (uint32_t)avail : XDPGEN_CALL;
+    g->budget -= n;
+  }
+  pthread_mutex_unlock(&g->lock);
+  return n;
+}
+
+static void fail(struct xdpgen *g, int rc) {
+  pthread_mutex_lock(&g->lock);
+  if (g->err == 0) g->err = rc;
+  pthread_mutex_unlock(&g->lock);
+}
+
+/* The twin: sends whatever budget is left until close; drains it first. */
+static void *twin_main(void *arg) {
+  struct xdpgen *g = arg;
+  for (;;) {
+    uint32_t n = claim(g, 0);
+    if (n > 0) {
+      int rc = run_live(g->prog_fd, g->frame, g->len, &g->ctx, n);
+      if (rc < 0) fail(g, rc);
+      continue;
+    }
+    pthread_mutex_lock(&g->lock);
+    while (!g->closing && (g->budget == 0 || g->err != 0)) pthread_cond_wait(&g->more, &g->lock);
+    int done = g->budget == 0 || g->err != 0;
+    pthread_mutex_unlock(&g->lock);
+    if (done) return NULL;
+  }
 }
 
 /* xdpgen_open(ifindex, frame: Uint8Array) -> handle | -errno.
@@ -99,12 +162,17 @@ napi_value tsfwd_xdpgen_open(napi_env env, napi_callback_info info) {
   pthread_mutex_unlock(&slots_lock);
   if (h < 0) return tsfwd_int(env, -EMFILE);
   struct xdpgen *g = &slots[h];
-  g->ifindex = (uint32_t)ifindex;
   g->len = (uint32_t)n;
   memcpy(g->frame, data, n);
   memset(&g->ctx, 0, sizeof(g->ctx));
   g->ctx.data_end = (uint32_t)n;
   g->ctx.ingress_ifindex = (uint32_t)ifindex;
+  g->budget = 0;
+  g->closing = 0;
+  g->err = 0;
+  g->twin_started = 0;
+  pthread_mutex_init(&g->lock, NULL);
+  pthread_cond_init(&g->more, NULL);
 
   int rc;
   int probe = load_prog(XDP_DROP);
@@ -116,13 +184,20 @@ napi_value tsfwd_xdpgen_open(napi_env env, napi_callback_info info) {
   if (g->prog_fd < 0) { rc = g->prog_fd; goto fail; }
   return tsfwd_int(env, h);
 fail:
+  pthread_cond_destroy(&g->more);
+  pthread_mutex_destroy(&g->lock);
   pthread_mutex_lock(&slots_lock);
   g->used = 0;
   pthread_mutex_unlock(&slots_lock);
   return tsfwd_int(env, rc);
 }
 
-/* xdpgen_run(handle, repeat) -> 0 | -errno: sends `repeat` (1..2^31-1) copies. */
+/* xdpgen_run(handle, repeat) -> 0 | -errno: adds `repeat` (1..2^31-1)
+ * frames to the budget and sends from it on the calling thread until at most
+ * one call's worth is left, which the twin sends while JS checks its stop
+ * flag and tops up again. Frames still in the budget go out before
+ * xdpgen_close returns. The first call starts the twin from the calling
+ * thread, so it inherits that thread's CPU affinity. */
 napi_value tsfwd_xdpgen_run(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
@@ -132,10 +207,36 @@ napi_value tsfwd_xdpgen_run(napi_env env, napi_callback_info info) {
       h < 0 || h >= XDPGEN_MAX || repeat < 1 || !slots[h].used)
     return tsfwd_int(env, -EINVAL);
   struct xdpgen *g = &slots[h];
-  return tsfwd_int(env, run_live(g->prog_fd, g->frame, g->len, &g->ctx, (uint32_t)repeat));
+  sigset_t all, old;
+  sigfillset(&all);
+  /* Blocked while we run, and inherited blocked by the twin: see run_live. */
+  pthread_sigmask(SIG_BLOCK, &all, &old);
+  pthread_mutex_lock(&g->lock);
+  int rc = g->err;
+  if (rc == 0) {
+    g->budget += (uint64_t)repeat;
+    pthread_cond_signal(&g->more);
+  }
+  pthread_mutex_unlock(&g->lock);
+  if (rc == 0 && !g->twin_started) {
+    int e = pthread_create(&g->twin, NULL, twin_main, g);
+    if (e != 0) fail(g, -e);
+    else g->twin_started = 1;
+  }
+  for (uint32_t n; (n = claim(g, XDPGEN_CALL)) > 0;) {
+    int r = run_live(g->prog_fd, g->frame, g->len, &g->ctx, n);
+    if (r < 0) fail(g, r);
+  }
+  pthread_mutex_lock(&g->lock);
+  rc = g->err;
+  pthread_mutex_unlock(&g->lock);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  return tsfwd_int(env, rc);
 }
 
-/* xdpgen_close(handle) -> 0 | -EINVAL. */
+/* xdpgen_close(handle) -> 0 | -errno | -EINVAL: waits until the budget is
+ * sent (at most two calls' worth), then frees the handle. -errno is a
+ * runner's failure: some frames counted as sent did not go out. */
 napi_value tsfwd_xdpgen_close(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -143,8 +244,21 @@ napi_value tsfwd_xdpgen_close(napi_env env, napi_callback_info info) {
   TSFWD_CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 1 || !tsfwd_arg_i32(env, argv[0], &h) || h < 0 || h >= XDPGEN_MAX) return tsfwd_int(env, -EINVAL);
   pthread_mutex_lock(&slots_lock);
-  int ok = slots[h].used;
-  if (ok) { close(slots[h].prog_fd); slots[h].used = 0; }
+  struct xdpgen *g = &slots[h];
+  if (!g->used) {
+    pthread_mutex_unlock(&slots_lock);
+    return tsfwd_int(env, -EINVAL);
+  }
+  pthread_mutex_lock(&g->lock);
+  g->closing = 1;
+  pthread_cond_signal(&g->more);
+  pthread_mutex_unlock(&g->lock);
+  if (g->twin_started) pthread_join(g->twin, NULL);
+  int rc = g->err;
+  close(g->prog_fd);
+  pthread_cond_destroy(&g->more);
+  pthread_mutex_destroy(&g->lock);
+  g->used = 0;
   pthread_mutex_unlock(&slots_lock);
-  return tsfwd_int(env, ok ? 0 : -EINVAL);
+  return tsfwd_int(env, rc);
 }

@@ -1,5 +1,5 @@
 // Counting garbage collections in an lcore's steady state, the zero-allocation
-// proof: collections that start GC_WARMUP_US or more after the first received
+// proof: collections that start GC_WARMUP_MS or more after the first received
 // frame. Nothing is switched inside the loop: a branch first taken in an
 // optimized lcore loop deoptimizes it, and the loop then allocates while it
 // runs unoptimized, which is exactly the garbage the count must not see. So a

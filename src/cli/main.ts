@@ -41,9 +41,15 @@ Commands:
         a few seconds with live stats, prints the sink's summary, tears down
   demo --core [-l CORELIST] [--duration S] [--burst N]
         no kernel, no root: two pinned lcores move mbufs through a shared ring
-  bench <ring|mempool> [--runs N] [--seconds S]
-        microbenchmarks (median of N runs), compared with DPDK's
-        ring_perf_autotest when dpdk-test is installed
+  bench [ring|mempool|ports|core|udp|fwd|loop|gc ...] [--runs N] [--seconds S]
+        (npm run bench) median, min and max of N runs per case; no scenario
+        runs all of them. ring, mempool: micro (with dpdk-test's
+        ring_perf_autotest); ports, core: net_null/ring/pcap ceiling, GCs,
+        RSS; udp: net_udp; fwd: gen -> fwd -> sink, tsfwd vs Linux bridge vs
+        dpdk-testpmd, xdp-live and trafgen generators, 64/512/1514 B; loop:
+        --tx-first, tsfwd vs testpmd; gc: 0 GCs under load. fwd, loop, gc and
+        udp need root (skipped otherwise); as root, missing comparators are
+        installed with apt-get. Writes bench/results/*.md, *.json, *.svg
   help  this text
 
 EAL options:

@@ -88,9 +88,11 @@ export async function runXdpLive(eal: EalOptions, o: XdpLiveOpts): Promise<numbe
   }
   group.stop();
   await watch.finished;
-  const failure = watch.failure;
+  // Waits for the frames the lcore handed over last; a failure there means
+  // the count below includes frames that never left.
+  const closeRc = xdpgenClose(handle);
   const secs = (Date.now() - t0) / 1000;
-  xdpgenClose(handle);
+  const failure = watch.failure ?? (closeRc < 0 ? new Error(xdpgenError(closeRc, iface)) : undefined);
   const sent = cnt[X_SENT];
   const tx1 = txPackets(iface);
   const ifTx = tx0 !== undefined && tx1 !== undefined ? tx1 - tx0 : undefined;

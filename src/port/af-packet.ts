@@ -19,7 +19,7 @@ import { claim } from './registry';
 import { statsBytesFor } from './stats';
 import { OpenContext, PortDriver, PortError, PortHandle } from './types';
 
-/** Default mode: the faster one on veth, measured with bench/af-packet-modes.bench.ts. */
+/** Default mode: the faster one on veth, measured with `npm run bench -- fwd loop` (bench/fwd.bench.ts, bench/loop.bench.ts). */
 export const AFP_DEFAULT_MODE = 'mmap';
 const MODES = ['mmap', 'mmsg'] as const;
 const FANOUT_MODES = { hash: 0, lb: 1, cpu: 2 } as const; // PACKET_FANOUT_HASH, _LB, _CPU

@@ -71,9 +71,13 @@ export function topoUp(specIn: TopoSpec, prefix: string): TopoState {
         'peer', 'name', l.b.name, 'netns', B, ...(l.b.mac ? ['address', l.b.mac] : [])]);
       for (const [e, ns] of [[l.a, A], [l.b, B]] as const) {
         if (l.mtu) inNs(ns, ['ip', 'link', 'set', e.name, 'mtu', String(l.mtu)]);
-        for (const [k, v] of Object.entries(l.offloads ?? {})) inNs(ns, ['ethtool', '-K', e.name, k, v]);
         if (e.addr) inNs(ns, ['ip', 'addr', 'add', e.addr, 'dev', e.name]);
         inNs(ns, ['ip', 'link', 'set', e.name, 'up']);
+        // Offloads once the device is up: on 6.18, GRO switched on while a veth
+        // was down (with its peer's GRO already on) left it without the NAPI
+        // instance that frames sent by XDP (pktgen --engine xdp-live) need;
+        // every one of them was dropped.
+        for (const [k, v] of Object.entries(l.offloads ?? {})) inNs(ns, ['ethtool', '-K', e.name, k, v]);
       }
     }
     for (const [ns, argv] of spec.setup ?? []) inNs(state.namespaces[ns], argv);

@@ -1,0 +1,146 @@
+// Who takes part in the traffic benchmarks: generators (out of g0) and
+// forwarders (between two veths of one namespace), each started as the
+// program a user would run, bounded in time and stopped with SIGINT.
+import * as fs from 'node:fs';
+import { xskAvailable } from '../src/native';
+import { XSK_PACKAGES } from '../src/port/af-xdp';
+import { TOOLS, skipReason } from './comparators';
+import { BIN, Proc, sh, sleep, trafgenConf } from './traffic';
+
+/** Frame lengths on the veth, without FCS (pktgen's --size counts the FCS). */
+export const SIZES = [64, 512, 1514];
+/** Unicast to nobody: f0 and s0 drop it as PACKET_OTHERHOST before the IP layer. */
+export const DST_MAC = '02:00:00:00:02:09';
+
+export interface Generator {
+  name: string;
+  skip?: string;
+  /** Frame lengths it is run at (default SIZES). */
+  sizes?: number[];
+  start(ns: string, iface: string, len: number, cpu: number, boundSecs: number): Promise<Proc>;
+}
+
+export const XDP_LIVE: Generator = {
+  name: 'xdp-live',
+  async start(ns, iface, len, cpu, bound) {
+    const p = new Proc(ns, [process.execPath, BIN, 'pktgen', '-l', String(cpu), '--vdev', `net_af_packet0,iface=${iface}`, '--',
+      '--engine', 'xdp-live', '--size', String(len + 4), '--dst-mac', DST_MAC, '-T', '0'], bound);
+    await p.ready(/Lcore \d+: TX port 0/, 15_000, 'pktgen --engine xdp-live');
+    return p;
+  },
+};
+
+export function trafgen(): Generator {
+  return {
+    name: 'trafgen',
+    skip: skipReason(TOOLS.trafgen),
+    // The second opinion, at 64 B only: it keeps `npm run bench` under 15 minutes.
+    sizes: [64],
+    async start(ns, iface, len, cpu, bound) {
+      const conf = trafgenConf(len);
+      const p = new Proc(ns, ['taskset', '-c', String(cpu), 'trafgen', '-o', iface, '-i', conf, '-P', '1', '--no-sock-mem', '-Q', '-C'], bound);
+      p.child.once('close', () => fs.rmSync(conf, { force: true }));
+      await sleep(300);
+      if (!p.running) throw new Error(`trafgen exited at start: ${p.err.trim().split('\n').pop()}`);
+      return p;
+    },
+  };
+}
+
+/** What a tsfwd run printed in its final JSON line. */
+export interface TsfwdFinal { gcs: number; maxRssKb: number; imissed: number; ok: boolean }
+
+export interface Forwarder {
+  name: string;
+  /** Set when the forwarder cannot run here: the table shows it instead of numbers. */
+  skip?: string;
+  /** Starts forwarding between ports a and b of namespace ns; undefined = no process (the bridge). */
+  start(ns: string, a: string, b: string, cpus: [number, number], boundSecs: number, txFirst: boolean): Promise<Proc | undefined>;
+  /** Undoes what start did beyond the process (the bridge device). */
+  cleanup?(ns: string): void;
+  tsfwd?: boolean;
+}
+
+export function tsfwdL2fwd(mode: 'mmap' | 'mmsg'): Forwarder {
+  return {
+    name: `tsfwd l2fwd ${mode}`,
+    tsfwd: true,
+    async start(ns, a, b, cpus, bound, txFirst) {
+      const p = new Proc(ns, [process.execPath, BIN, 'l2fwd', '-l', String(cpus[1]),
+        '--vdev', `net_af_packet0,iface=${a},mode=${mode}`, '--vdev', `net_af_packet1,iface=${b},mode=${mode}`,
+        '--', '-p', '0x3', '-q', '2', '-T', '0', '--stats-json', ...(txFirst ? ['--tx-first'] : [])], bound);
+      await p.ready(/Lcore \d+: RX port 1/, 15_000, `tsfwd l2fwd ${mode}`);
+      await sleep(300); // the lcore attaches its ports after the plan is printed
+      return p;
+    },
+  };
+}
+
+/** tsfwd l2fwd over two net_af_xdp ports (the mempool as UMEM). */
+export function tsfwdL2fwdXdp(): Forwarder {
+  return {
+    name: 'tsfwd l2fwd af_xdp',
+    tsfwd: true,
+    skip: xskAvailable() ? undefined : `skipped: tsfwd was built without AF_XDP (install with \`${XSK_PACKAGES}\`, then npm run build:native)`,
+    async start(ns, a, b, cpus, bound, txFirst) {
+      const p = new Proc(ns, [process.execPath, BIN, 'l2fwd', '-l', String(cpus[1]),
+        '--vdev', `net_af_xdp0,iface=${a}`, '--vdev', `net_af_xdp1,iface=${b}`,
+        '--', '-p', '0x3', '-q', '2', '-T', '0', '--stats-json', ...(txFirst ? ['--tx-first'] : [])], bound);
+      await p.ready(/Lcore \d+: RX port 1/, 15_000, 'tsfwd l2fwd af_xdp');
+      await sleep(300);
+      return p;
+    },
+  };
+}
+
+export function linuxBridge(): Forwarder {
+  return {
+    name: 'linux bridge',
+    skip: skipReason(TOOLS.bridge),
+    async start(ns, a, b) {
+      // bridge-nf-call off: frames must not go through iptables (the issue's setup).
+      sh(['ip', 'netns', 'exec', ns, 'sh', '-c', 'for f in /proc/sys/net/bridge/bridge-nf-call-*; do [ -e "$f" ] && echo 0 > "$f"; done; true']);
+      sh(['ip', '-n', ns, 'link', 'add', 'br0', 'type', 'bridge']);
+      sh(['ip', '-n', ns, 'link', 'set', a, 'master', 'br0']);
+      sh(['ip', '-n', ns, 'link', 'set', b, 'master', 'br0']);
+      sh(['ip', '-n', ns, 'link', 'set', 'br0', 'up']);
+      await sleep(300);
+      return undefined;
+    },
+    cleanup(ns) {
+      try { sh(['ip', '-n', ns, 'link', 'del', 'br0']); } catch { /* not made */ }
+    },
+  };
+}
+
+export function testpmd(mode: 'mac' | 'io', driver: 'net_af_packet' | 'net_af_xdp' = 'net_af_packet'): Forwarder {
+  return {
+    name: `testpmd ${driver} ${mode}`,
+    skip: skipReason(TOOLS.testpmd),
+    async start(ns, a, b, cpus, bound, txFirst) {
+      // Main lcore on the generator's CPU (it only prints stats), one
+      // forwarding lcore on the forwarder's CPU, as tsfwd's single lcore.
+      const p = new Proc(ns, ['dpdk-testpmd', '-l', `${cpus[0]},${cpus[1]}`, '--no-huge', '-m', '512', '--no-pci', '--no-telemetry',
+        '--file-prefix', `tsfwdb${process.pid}`, '--vdev', `${driver}0,iface=${a}`, '--vdev', `${driver}1,iface=${b}`, '--',
+        `--forward-mode=${mode}`, '--nb-cores=1', '--stats-period', '1', '--total-num-mbufs=16384', ...(txFirst ? ['--tx-first'] : [])], bound);
+      await p.ready(/start packet forwarding/i, 30_000, `dpdk-testpmd ${driver} ${mode}`);
+      await sleep(300);
+      return p;
+    },
+  };
+}
+
+/** The final JSON line of a tsfwd run (printed after SIGINT), if there is one. */
+export function tsfwdFinal(p: Proc): TsfwdFinal | undefined {
+  for (const line of p.out.trim().split('\n').reverse()) {
+    if (!line.includes('"msg":"final"')) continue;
+    const f = JSON.parse(line) as { ok: boolean; gcs: number[]; maxRssKb: number; ports: { dropped: { imissed: number } }[] };
+    return {
+      ok: f.ok, maxRssKb: f.maxRssKb,
+      // -1 per lcore means traffic lasted less than the warm-up: not measured.
+      gcs: f.gcs.some((g) => g >= 0) ? f.gcs.reduce((a, g) => a + Math.max(0, g), 0) : -1,
+      imissed: f.ports.reduce((a, q) => a + q.dropped.imissed, 0),
+    };
+  }
+  return undefined;
+}

@@ -1,0 +1,123 @@
+// `npm run bench -- fwd` (root): frames/s delivered to the sink through each
+// forwarder on the gen -> fwd -> sink topology, per generator and frame size.
+//
+//   gen [g0] --- [f0] fwd [f1] --- [s0] sink
+//   generator      forwarder        delivered = s0's rx_packets (kernel)
+//   on CPU a       on CPU b
+//
+// Generators: tsfwd pktgen --engine xdp-live (the saturating one) and
+// trafgen. Forwarders: tsfwd l2fwd (net_af_packet mmap and mmsg, and
+// net_af_xdp), the Linux bridge, and dpdk-testpmd with net_af_packet and
+// net_af_xdp (mac, io). Each run starts every forwarder
+// afresh, interleaved (run 1 of all, then run 2 ...), so drifting load on
+// the machine hits every row alike; ratios come from the same runs. A row
+// "generator alone" measures what reaches f0 with no forwarder: on veth the
+// generator's CPU also pays f0's receive path, so this is its ceiling.
+import { BenchOptions, BenchReport } from './options';
+import { Forwarder, Generator, SIZES, XDP_LIVE, linuxBridge, testpmd, trafgen, tsfwdFinal, tsfwdL2fwd, tsfwdL2fwdXdp } from './contenders';
+import { Cell, cellJson, cellText, kpps, ratioLines } from './cells';
+import { summarize, table } from './stats';
+import { barChart } from './svg';
+import { BenchNet, Proc, packets, sleep, window } from './traffic';
+
+const WARMUP_MS = 1000;
+const ALONE = 'generator alone (dropped at f0)';
+
+async function once(net: BenchNet, gen: Generator, fwd: Forwarder | undefined, len: number, o: BenchOptions): Promise<Cell['runs'][number]> {
+  const bound = o.seconds + 60;
+  let fp: Proc | undefined;
+  let gp: Proc | undefined;
+  let rates: number[];
+  try {
+    if (fwd) fp = await fwd.start(net.fwd, 'f0', 'f1', o.cpus, bound, false);
+    gp = await gen.start(net.gen, 'g0', len, o.cpus[0], bound);
+    await sleep(WARMUP_MS);
+    rates = await window(o.seconds, () => [packets(net.sink, 's0')[0], packets(net.gen, 'g0')[1], packets(net.fwd, 'f0')[0]]);
+    if (!gp.running) throw new Error(`${gen.name} stopped during the window: ${gp.err.trim().split('\n').pop()}`);
+    // A veth drops XDP frames silently when its peer has no NAPI: say so rather than print a 0.
+    if (rates[1] < 1000) throw new Error(`${gen.name} put ${rates[1].toFixed(0)} frames/s on g0 (is GRO/NAPI on at f0?)`);
+    if (fp && !fp.running) throw new Error(`${fwd!.name} stopped during the window: ${fp.err.trim().split('\n').pop()}`);
+  } finally {
+    await gp?.stop();
+    await fp?.stop();
+    fwd?.cleanup?.(net.fwd);
+  }
+  const fin = fwd?.tsfwd && fp ? tsfwdFinal(fp) : undefined;
+  return { pps: fwd ? rates[0] : rates[2], generated: rates[1], gcs: fin?.gcs, maxRssKb: fin?.maxRssKb, imissed: fin?.imissed };
+}
+
+export async function fwdBench(o: BenchOptions): Promise<BenchReport> {
+  const gens = [XDP_LIVE, trafgen()];
+  const fwds = [tsfwdL2fwd('mmap'), tsfwdL2fwd('mmsg'), linuxBridge(), testpmd('mac'), testpmd('io'),
+    tsfwdL2fwdXdp(), testpmd('mac', 'net_af_xdp'), testpmd('io', 'net_af_xdp')];
+  const cells = new Map<string, Cell>();
+  const cell = (g: string, f: string, len: number): Cell => {
+    const k = `${g}|${f}|${len}`;
+    if (!cells.has(k)) cells.set(k, { runs: [] });
+    return cells.get(k)!;
+  };
+  if (process.getuid?.() !== 0) throw new Error('skipped: needs root (network namespaces, AF_PACKET, BPF)');
+  const net = new BenchNet().start();
+  try {
+    for (let i = 0; i < o.runs; i++) {
+      for (const g of gens) {
+        if (g.skip) continue;
+        for (const len of g.sizes ?? SIZES) {
+          for (const f of [undefined, ...fwds]) {
+            if (f?.skip) continue;
+            const c = cell(g.name, f?.name ?? ALONE, len);
+            try {
+              const r = await once(net, g, f, len, o);
+              c.runs.push(r);
+              o.log(`  run ${i + 1} ${g.name} ${len} B ${f?.name ?? ALONE}: ${kpps(r.pps)} kpps (generator ${kpps(r.generated)} kpps${r.imissed !== undefined ? `, imissed ${r.imissed}` : ''})`);
+            } catch (e) {
+              c.error = (e as Error).message;
+              o.log(`  run ${i + 1} ${g.name} ${len} B ${f?.name ?? ALONE}: failed: ${c.error}`);
+            }
+          }
+        }
+      }
+    }
+  } finally {
+    net.down();
+  }
+
+  const parts: string[] = [
+    `gen -> fwd -> sink on veths: frames/s delivered to the sink (s0's kernel rx counter), kpps, median (min-max) of ${o.runs} runs x ${o.seconds} s ` +
+      `after ${WARMUP_MS / 1000} s of warm-up each. Generator on CPU ${o.cpus[0]}, forwarder's lcore on CPU ${o.cpus[1]}. ` +
+      'Frame sizes are bytes on the veth (no FCS). "generator alone" is what reaches f0 with no forwarder. ' +
+      'GC counts and peak RSS of the tsfwd rows are in fwd.json; the zero-GC proof is the gc scenario (these runs are too short for it).',
+  ];
+  const files: Record<string, string> = {};
+  const json: Record<string, unknown>[] = [];
+  const rowsFor = [ALONE, ...fwds.map((f) => f.name)];
+  for (const g of gens) {
+    parts.push('', `### generator: ${g.name}`, '');
+    if (g.skip) { parts.push(g.skip); continue; }
+    const sizes = g.sizes ?? SIZES;
+    const body: string[][] = [];
+    const genBody: string[][] = [];
+    for (const name of rowsFor) {
+      const f = fwds.find((x) => x.name === name);
+      const cs = sizes.map((len) => cells.get(`${g.name}|${name}|${len}`));
+      body.push([name, ...cs.map((c) => (f?.skip ? f.skip : cellText(c)))]);
+      genBody.push([name, ...cs.map((c) => (c && c.runs.length ? kpps(summarize(c.runs.map((r) => r.generated)).median) : '-'))]);
+      sizes.forEach((len, i) => json.push({ generator: g.name, forwarder: name, size: len, skipped: f?.skip, ...cellJson(cs[i]) }));
+    }
+    parts.push(table(['forwarder', ...sizes.map((s) => `${s} B`)], body));
+    parts.push('', `Generator rate while each row ran (g0's kernel tx counter, kpps, median): the generator must outpace every forwarder.`, '');
+    parts.push(table(['row', ...sizes.map((s) => `${s} B`)], genBody));
+    parts.push('', ...ratioLines(g.name, sizes, (f, len) => cells.get(`${g.name}|${f}|${len}`)));
+    const series = rowsFor.filter((n) => !fwds.find((x) => x.name === n)?.skip).map((n) => ({
+      name: n,
+      values: sizes.map((len) => {
+        const c = cells.get(`${g.name}|${n}|${len}`);
+        if (!c || c.runs.length === 0) return undefined;
+        const s = summarize(c.runs.map((r) => r.pps / 1e3));
+        return { median: s.median, min: s.min, max: s.max };
+      }),
+    }));
+    files[`fwd-${g.name}.svg`] = barChart(`gen -> fwd -> sink, generator ${g.name}: delivered kpps`, 'kpps', sizes.map((s) => `${s} B`), series);
+  }
+  return { name: 'fwd', markdown: parts.join('\n'), json: { cpus: o.cpus, warmupMs: WARMUP_MS, results: json }, files };
+}
