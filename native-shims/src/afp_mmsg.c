@@ -125,7 +125,11 @@ int afp_tx_mmsg(struct afp_bind *b, uint32_t start, uint32_t n) {
       bad++;
       continue;
     }
-    mm->iov[2 * k].iov_base = (void *)&afp_no_offload;
+    /* hdr_len = the whole frame: packet_snd puts that much in the skb's
+     * linear part instead of page frags (see afp_tx_ring). */
+    mm->vnet[k] = afp_no_offload;
+    mm->vnet[k].hdr_len = (__virtio16)len;
+    mm->iov[2 * k].iov_base = &mm->vnet[k];
     mm->iov[2 * k].iov_len = AFP_VNET_LEN;
     mm->iov[2 * k + 1].iov_base = src;
     mm->iov[2 * k + 1].iov_len = len;

@@ -117,6 +117,12 @@ int afp_tx_ring(struct afp_bind *b, uint32_t start, uint32_t n) {
     if (__atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE) != TP_STATUS_AVAILABLE) break; /* ring full */
     uint8_t *dst = (uint8_t *)h + AFP_TX_DATA_OFF;
     memset(dst, 0, AFP_VNET_LEN); /* virtio_net_hdr: no GSO, no checksum request */
+    /* hdr_len = the whole frame: tpacket_snd copies that much into the skb's
+     * linear part. With 0 only the Ethernet header is copied and the rest is
+     * attached as frags of the ring's pages, which a veth (or any forwarding
+     * to another device) must copy into newly allocated pages
+     * (skb_copy_ubufs): a page allocation and free per frame. */
+    ((struct virtio_net_hdr *)dst)->hdr_len = (__virtio16)len;
     memcpy(dst + AFP_VNET_LEN, src, len);
     h->tp_len = len + AFP_VNET_LEN;
     /* R2: publishes tp_len and the frame bytes; pairs with the status load

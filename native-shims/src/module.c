@@ -5,8 +5,14 @@
 
 napi_value tsfwd_int(napi_env env, int64_t v) {
   napi_value out;
-  /* double holds every count, errno and user-space address exactly (< 2^53). */
-  if (napi_create_double(env, (double)v, &out) != napi_ok) return NULL;
+  /* Counts and errnos fit int32 and become Smis directly (the hot-path case:
+   * napi_create_double costs a Smi range check per call); double holds every
+   * user-space address exactly (< 2^53). */
+  if (v >= INT32_MIN && v <= INT32_MAX) {
+    if (napi_create_int32(env, (int32_t)v, &out) != napi_ok) return NULL;
+  } else if (napi_create_double(env, (double)v, &out) != napi_ok) {
+    return NULL;
+  }
   return out;
 }
 
