@@ -47,8 +47,8 @@ interface Shim {
   xsk_bind(queue: number, stash: Uint32Array, io: Int32Array): number;
   xsk_unbind(bind: number): number;
   xsk_set_mbufs(bind: number, which: number, mbufs: Uint32Array): number;
-  xsk_rx(bind: number, avail: number, max: number): number;
-  xsk_tx(bind: number, start: number, n: number): number;
+  xsk_rx_io(bind: number): void;
+  xsk_tx_io(bind: number): void;
   xsk_live(out: Int32Array): number;
   xdpgen_open(ifindex: number, frame: Uint8Array): number;
   xdpgen_run(handle: number, repeat: number): number;
@@ -459,12 +459,17 @@ export function xskSetMbufs(bind: number, which: 0 | 1 | 2, mbufs: Uint32Array):
   return shim.xsk_set_mbufs(bind, which, mbufs);
 }
 
-export function xskRx(bind: number, avail: number, max: number): number {
-  return shim.xsk_rx(bind, avail, max);
+/** Word offsets in a binding's io Int32Array (xsk.h XSK_IO_*): the burst calls' inputs and outputs. */
+export const XSK_IO = { FILLED: 0, DONE: 1, AVAIL: 2, MAX: 3, START: 4, N: 5, RESULT: 6, WORDS: 8 } as const;
+
+/** rx burst of a binding: inputs and outputs in its io words (a stale id writes nothing). */
+export function xskRxIo(bind: number): void {
+  shim.xsk_rx_io(bind);
 }
 
-export function xskTx(bind: number, start: number, n: number): number {
-  return shim.xsk_tx(bind, start, n);
+/** tx burst of a binding: inputs and outputs in its io words. */
+export function xskTxIo(bind: number): void {
+  shim.xsk_tx_io(bind);
 }
 
 /** Open AF_XDP queues, bindings and attached programs in this process, for leak checks. */

@@ -72,8 +72,8 @@ NAPI_MODULE_INIT() {
       export_fn(env, exports, "xsk_bind", tsfwd_xsk_bind) != napi_ok ||
       export_fn(env, exports, "xsk_unbind", tsfwd_xsk_unbind) != napi_ok ||
       export_fn(env, exports, "xsk_set_mbufs", tsfwd_xsk_set_mbufs) != napi_ok ||
-      export_fn(env, exports, "xsk_rx", tsfwd_xsk_rx) != napi_ok ||
-      export_fn(env, exports, "xsk_tx", tsfwd_xsk_tx) != napi_ok ||
+      export_fn(env, exports, "xsk_rx_io", tsfwd_xsk_rx_io) != napi_ok ||
+      export_fn(env, exports, "xsk_tx_io", tsfwd_xsk_tx_io) != napi_ok ||
       export_fn(env, exports, "xsk_live", tsfwd_xsk_live) != napi_ok ||
       export_fn(env, exports, "xdpgen_open", tsfwd_xdpgen_open) != napi_ok ||
       export_fn(env, exports, "xdpgen_run", tsfwd_xdpgen_run) != napi_ok ||

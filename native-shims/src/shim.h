@@ -85,8 +85,8 @@ napi_value tsfwd_xsk_fill(napi_env env, napi_callback_info info);
 napi_value tsfwd_xsk_bind(napi_env env, napi_callback_info info);
 napi_value tsfwd_xsk_unbind(napi_env env, napi_callback_info info);
 napi_value tsfwd_xsk_set_mbufs(napi_env env, napi_callback_info info);
-napi_value tsfwd_xsk_rx(napi_env env, napi_callback_info info);
-napi_value tsfwd_xsk_tx(napi_env env, napi_callback_info info);
+napi_value tsfwd_xsk_rx_io(napi_env env, napi_callback_info info);
+napi_value tsfwd_xsk_tx_io(napi_env env, napi_callback_info info);
 napi_value tsfwd_xsk_live(napi_env env, napi_callback_info info);
 
 /* pktgen --engine xdp-live (xdp_gen.c): BPF_PROG_RUN with live frames. */

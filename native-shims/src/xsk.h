@@ -33,10 +33,17 @@
 /* XDP_PACKET_HEADROOM: the kernel places rx data this far into a chunk. */
 #define XSK_RX_HEADROOM 256u
 
-/* io words shared with JS (Int32Array per binding). */
-#define XSK_IO_FILLED 0 /* rx: stash entries moved to the fill ring by the last call */
-#define XSK_IO_DONE 1   /* tx: mbufs written to `done` by the last call (JS frees them) */
-#define XSK_IO_WORDS 2
+/* io words shared with JS (Int32Array per binding): the burst calls take no
+ * arguments and return nothing (each Node-API argument and result costs more
+ * than the ring work of a small burst), so their inputs and outputs are here. */
+#define XSK_IO_FILLED 0 /* rx out: stash entries moved to the fill ring */
+#define XSK_IO_DONE 1   /* tx out: mbufs written to `done` (JS frees them) */
+#define XSK_IO_AVAIL 2  /* rx in: free mbufs at the bottom of the stash */
+#define XSK_IO_MAX 3    /* rx in: most frames to receive */
+#define XSK_IO_START 4  /* tx in: first index in the tx mbufs array */
+#define XSK_IO_N 5      /* tx in: mbufs to send */
+#define XSK_IO_RESULT 6 /* out: frames received / mbufs consumed, or -errno */
+#define XSK_IO_WORDS 8
 
 /* Setup steps, named in the same order by src/port/af-xdp.ts (XSK_STEPS). */
 enum xsk_step {

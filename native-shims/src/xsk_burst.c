@@ -164,39 +164,54 @@ int xsk_tx_burst(struct xsk_bind *b, uint32_t start, uint32_t n) {
   return (int)k;
 }
 
-static int args3(napi_env env, napi_callback_info info, int32_t *a, int32_t *b, int32_t *c) {
-  size_t argc = 3;
-  napi_value argv[3];
-  return napi_get_cb_info(env, info, &argc, argv, NULL, NULL) == napi_ok && argc == 3 &&
-         tsfwd_arg_i32(env, argv[0], a) && tsfwd_arg_i32(env, argv[1], b) && tsfwd_arg_i32(env, argv[2], c);
-}
-
-/* xsk_rx(bindId, avail, max) -> frames delivered into the rx mbufs array | -errno.
- * `avail`: free mbufs at the bottom of the stash; io[FILLED] says how many of its top went to the kernel. */
-napi_value tsfwd_xsk_rx(napi_env env, napi_callback_info info) {
-  int32_t id, avail, max;
-  if (!args3(env, info, &id, &avail, &max)) return tsfwd_int(env, -EINVAL);
-  struct xsk_bind *b = xsk_bind_get(id);
-  if (!b || !b->rx_mbufs) return tsfwd_int(env, -EBADF);
-  if (avail < 0 || (uint32_t)avail > b->stash_len || max < 0) return tsfwd_int(env, -EINVAL);
+/* rx burst of a binding: io[AVAIL], io[MAX] in; io[RESULT] = frames delivered
+ * into the rx mbufs array, io[FILLED] = stash entries given to the fill ring. */
+static void rx_io(struct xsk_bind *b) {
+  int32_t *io = b->io;
+  if (!b->id || !b->rx_mbufs) { if (io) io[XSK_IO_RESULT] = -EBADF, io[XSK_IO_FILLED] = 0; return; }
+  int32_t avail = io[XSK_IO_AVAIL], max = io[XSK_IO_MAX];
+  if (avail < 0 || (uint32_t)avail > b->stash_len || max < 0) { io[XSK_IO_RESULT] = -EINVAL, io[XSK_IO_FILLED] = 0; return; }
   uint32_t m = (uint32_t)max;
   if (m > XSK_MAX_BURST) m = XSK_MAX_BURST;
   if (m > b->rx_mbufs_len) m = b->rx_mbufs_len;
-  return tsfwd_int(env, xsk_rx_burst(b, (uint32_t)avail, m));
+  io[XSK_IO_RESULT] = xsk_rx_burst(b, (uint32_t)avail, m);
 }
 
-/* xsk_tx(bindId, start, n) -> mbufs consumed from tx mbufs[start ..] (a prefix) | -errno;
- * io[DONE] mbufs in the done array are the caller's to free. */
-napi_value tsfwd_xsk_tx(napi_env env, napi_callback_info info) {
-  int32_t id, start, n;
-  if (!args3(env, info, &id, &start, &n)) return tsfwd_int(env, -EINVAL);
-  struct xsk_bind *b = xsk_bind_get(id);
-  if (!b || !b->tx_mbufs || !b->done) return tsfwd_int(env, -EBADF);
-  if (start < 0 || n < 0 || (uint64_t)start + (uint32_t)n > b->tx_mbufs_len) return tsfwd_int(env, -EINVAL);
+/* tx burst of a binding: io[START], io[N] in; io[RESULT] = mbufs consumed from
+ * tx mbufs[start ..] (a prefix), io[DONE] = completed mbufs in `done`. */
+static void tx_io(struct xsk_bind *b) {
+  int32_t *io = b->io;
+  if (!b->id || !b->tx_mbufs || !b->done) { if (io) { io[XSK_IO_RESULT] = -EBADF; io[XSK_IO_DONE] = 0; } return; }
+  int32_t start = io[XSK_IO_START], n = io[XSK_IO_N];
+  if (start < 0 || n < 0 || (uint64_t)start + (uint32_t)n > b->tx_mbufs_len) { io[XSK_IO_RESULT] = -EINVAL; io[XSK_IO_DONE] = 0; return; }
   uint32_t k = (uint32_t)n > XSK_MAX_BURST ? XSK_MAX_BURST : (uint32_t)n;
-  return tsfwd_int(env, xsk_tx_burst(b, (uint32_t)start, k));
+  io[XSK_IO_RESULT] = xsk_tx_burst(b, (uint32_t)start, k);
 }
+
+/* The binding named by the one argument; NULL (nothing written) if stale. */
+static struct xsk_bind *arg_bind(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int32_t id;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || !tsfwd_arg_i32(env, argv[0], &id)) return NULL;
+  return xsk_bind_get(id);
+}
+
+/* xsk_rx_io(bindId): one function for every binding, so the JS call site stays
+ * monomorphic (V8 calls it through its fast API-callback path). */
+napi_value tsfwd_xsk_rx_io(napi_env env, napi_callback_info info) {
+  struct xsk_bind *b = arg_bind(env, info);
+  if (b) rx_io(b);
+  return NULL;
+}
+
+napi_value tsfwd_xsk_tx_io(napi_env env, napi_callback_info info) {
+  struct xsk_bind *b = arg_bind(env, info);
+  if (b) tx_io(b);
+  return NULL;
+}
+
 #else
-napi_value tsfwd_xsk_rx(napi_env env, napi_callback_info info) { return tsfwd_int(env, -ENOSYS); }
-napi_value tsfwd_xsk_tx(napi_env env, napi_callback_info info) { return tsfwd_int(env, -ENOSYS); }
+napi_value tsfwd_xsk_rx_io(napi_env env, napi_callback_info info) { return NULL; }
+napi_value tsfwd_xsk_tx_io(napi_env env, napi_callback_info info) { return NULL; }
 #endif

@@ -5,7 +5,7 @@
 // completion ring returns them: each tx call hands back the completed ones in
 // `done`, which this side returns to the pool.
 import type { Mempool } from '../mempool/mempool';
-import { addressOf, errnoName, xskBind, xskRx, xskSetMbufs, xskTx, xskUnbind } from '../native';
+import { XSK_IO, addressOf, errnoName, xskBind, xskRxIo, xskSetMbufs, xskTxIo, xskUnbind } from '../native';
 import { RX_NOMBUF, rxLine, sumStats } from './stats';
 import { Port, PortError, PortHandle, PortStats } from './types';
 
@@ -16,8 +16,7 @@ export const XSK_DONE_CAP = 2048 + XSK_MAX_BURST;
 /** Buffers kept on offer in the fill ring (XSK_FILL_TARGET) plus what the stash keeps back. */
 const STASH_CAP = 1024 + 256;
 const STASH_LOW = 256;
-const IO_FILLED = 0;
-const IO_DONE = 1;
+const { FILLED: IO_FILLED, DONE: IO_DONE, AVAIL: IO_AVAIL, MAX: IO_MAX, START: IO_START, N: IO_N, RESULT: IO_RESULT } = XSK_IO;
 const NONE = new Uint32Array(0);
 
 /** What open() records per port (structured-cloneable). */
@@ -67,7 +66,7 @@ export class AfXdpPort implements Port {
     this.rxSt = [];
     for (let q = 0; q < h.nbQueues; q++) {
       this.stash.push(new Uint32Array(STASH_CAP));
-      this.io.push(new Int32Array(2));
+      this.io.push(new Int32Array(XSK_IO.WORDS));
       this.done.push(new Uint32Array(XSK_DONE_CAP));
       this.rxReg.push(NONE);
       this.txReg.push(NONE);
@@ -90,8 +89,12 @@ export class AfXdpPort implements Port {
     if (this.rxReg[queue] !== mbufs) this.register(queue, 0, mbufs);
     let avail = this.avail[queue];
     if (avail < STASH_LOW) avail = this.refill(queue, avail);
-    const n = xskRx(this.binds[queue], avail, max);
-    this.avail[queue] = avail - this.io[queue][IO_FILLED];
+    const io = this.io[queue];
+    io[IO_AVAIL] = avail;
+    io[IO_MAX] = max;
+    xskRxIo(this.binds[queue]);
+    this.avail[queue] = avail - io[IO_FILLED];
+    const n = io[IO_RESULT];
     return n > 0 ? n : 0;
   }
 
@@ -122,13 +125,18 @@ export class AfXdpPort implements Port {
       if (this.avail[q] > 0) this.mp.putBulk(this.stash[q], this.avail[q]);
       this.avail[q] = 0;
       xskUnbind(this.binds[q]);
+      // Burst calls on an unbound binding write nothing: calls after close read 0.
+      this.io[q].fill(0);
     }
   }
 
   /** One native tx call: sends mbufs[start..start+k) (a prefix of them), frees what completed. */
   private txChunk(queue: number, start: number, k: number): number {
-    const r = xskTx(this.binds[queue], start, k);
     const io = this.io[queue];
+    io[IO_START] = start;
+    io[IO_N] = k;
+    xskTxIo(this.binds[queue]);
+    const r = io[IO_RESULT];
     const done = r >= 0 ? io[IO_DONE] : 0;
     if (done > 0) this.mp.putBulk(this.done[queue], done);
     io[IO_DONE] = 0;
