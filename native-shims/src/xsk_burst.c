@@ -112,6 +112,8 @@ static uint32_t reap(struct xsk_bind *b, uint32_t k) {
  * sendto(), so kick until the tx ring is drained or the device pushes back. */
 static void kick_tx(struct xsk_q *q) {
   for (int i = 0; i < 32; i++) {
+    /* Observes the kernel's tx consumer index (its release store in
+     * xskq_cons_release during sendto's transmit); our producer is ours. */
     if (__atomic_load_n(q->tx.consumer, __ATOMIC_ACQUIRE) == *q->tx.producer) return;
     if (q->need_wakeup && !xsk_ring_prod__needs_wakeup(&q->tx)) return;
     if (sendto(q->fd, NULL, 0, MSG_DONTWAIT, NULL, 0) < 0 && errno != EINTR) return; /* EAGAIN/EBUSY/ENOBUFS: retried next burst */
@@ -152,6 +154,7 @@ int xsk_tx_burst(struct xsk_bind *b, uint32_t start, uint32_t n) {
   } else {
     k = 0;
   }
+  /* Kick for new frames, or for old ones still queued (same load as in kick_tx). */
   if (sent || *q->tx.producer != __atomic_load_n(q->tx.consumer, __ATOMIC_ACQUIRE)) kick_tx(q);
   if (++q->tx_kicks % XSK_STATS_EVERY == 0) xsk_read_stats(q, 1);
   b->io[XSK_IO_DONE] = (int32_t)done;

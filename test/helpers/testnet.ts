@@ -58,10 +58,11 @@ export class TestNet {
   }
 
   /** veth pair a (in nsA) <-> b (in nsB), both up. Offloads are left as the kernel sets them. */
-  veth(a: string, nsA: string, b: string, nsB: string, opts: { mtu?: number; macA?: string; macB?: string } = {}): void {
+  veth(a: string, nsA: string, b: string, nsB: string, opts: { mtu?: number; macA?: string; macB?: string; queues?: number } = {}): void {
     for (const n of [a, b]) if (n.length > 15) throw new Error(`interface name ${n} longer than 15 characters`);
-    TestNet.run('ip', ['link', 'add', a, 'netns', nsA, ...(opts.macA ? ['address', opts.macA] : []), 'type', 'veth',
-      'peer', 'name', b, 'netns', nsB, ...(opts.macB ? ['address', opts.macB] : [])]);
+    const q = opts.queues ? ['numtxqueues', String(opts.queues), 'numrxqueues', String(opts.queues)] : [];
+    TestNet.run('ip', ['link', 'add', a, 'netns', nsA, ...(opts.macA ? ['address', opts.macA] : []), ...q, 'type', 'veth',
+      'peer', 'name', b, 'netns', nsB, ...(opts.macB ? ['address', opts.macB] : []), ...q]);
     for (const [ns, dev] of [[nsA, a], [nsB, b]]) {
       if (opts.mtu) this.exec(ns, ['ip', 'link', 'set', dev, 'mtu', String(opts.mtu)]);
       this.exec(ns, ['ip', 'link', 'set', dev, 'up']);
