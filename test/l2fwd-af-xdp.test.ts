@@ -8,7 +8,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { getAffinity } from '../src/native';
-import { Capture, quietNs } from './helpers/afp-net';
+import { Capture, genFwdSink, quietNs } from './helpers/afp-net';
+import { BIN, CliRun, finalJson, startCli, stopCli } from './helpers/cli-proc';
 import { TestNet, xskSkipReason } from './helpers/testnet';
 
 function skipReason(): string | undefined {
@@ -22,67 +23,28 @@ function skipReason(): string | undefined {
 }
 
 const skip = skipReason();
-const BIN = path.resolve(__dirname, '..', '..', 'bin', 'tsfwd.js');
 const cpus = getAffinity();
 const LCORE = String(cpus[cpus.length - 1]);
 const GEN_CPU = String(cpus[0]);
 const F1_MAC = [2, 0, 0, 0, 0x0f, 0x01];
 
-interface Topo { tn: TestNet; g: string; f: string; s: string }
-
-function topo(tag: string): Topo {
-  const tn = new TestNet(tag);
-  try {
-    const g = quietNs(tn, 'g');
-    const f = quietNs(tn, 'f');
-    const s = quietNs(tn, 's');
-    tn.veth('g0', g, 'f0', f, { macA: '02:00:00:00:0a:01', macB: '02:00:00:00:0f:00' });
-    tn.veth('f1', f, 's0', s, { macA: '02:00:00:00:0f:01', macB: '02:00:00:00:0b:01' });
-    return { tn, g, f, s };
-  } catch (e) {
-    tn.destroy();
-    throw e;
-  }
-}
+const topo = genFwdSink;
 
 /** Starts `tsfwd l2fwd` (or `pipeline`: rx lcore on CPU 0, tx lcore on the last) in namespace f. */
-function startL2fwd(ns: string, app: 'l2fwd' | 'pipeline' = 'l2fwd'): Promise<{ proc: ChildProcess; out: () => string; err: () => string }> {
+function startL2fwd(ns: string, app: 'l2fwd' | 'pipeline' = 'l2fwd'): Promise<CliRun> {
   const lcores = app === 'l2fwd' ? ['-l', LCORE] : ['-l', `${GEN_CPU},${LCORE}`];
   const appArgs = app === 'l2fwd' ? ['-q', '2'] : ['-q', '2', '--rx-lcores', '1'];
-  const proc = spawn('ip', ['netns', 'exec', ns, process.execPath, BIN, app, ...lcores,
-    '--vdev', 'net_af_xdp0,iface=f0', '--vdev', 'net_af_xdp1,iface=f1', '--',
-    '-p', '0x3', ...appArgs, '-T', '0', '--stats-json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const ready = app === 'l2fwd' ? /RX port 1 TX port 0/ : /TX port 1 \(ring/;
-  let out = '';
-  let err = '';
-  proc.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error(`l2fwd did not start: ${err}`)); }, 10_000);
-    proc.stderr!.on('data', (d: Buffer) => {
-      err += d.toString();
-      if (ready.test(err)) { clearTimeout(timer); resolve({ proc, out: () => out, err: () => err }); }
-    });
-    proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`l2fwd exited early (${code}): ${err}`)); });
-  });
+  return startCli(ns, [app, ...lcores, '--vdev', 'net_af_xdp0,iface=f0', '--vdev', 'net_af_xdp1,iface=f1', '--',
+    '-p', '0x3', ...appArgs, '-T', '0', '--stats-json'], app === 'l2fwd' ? /RX port 1 TX port 0/ : /TX port 1 \(ring/);
 }
 
-function stop(proc: ChildProcess): Promise<number | null> {
-  return new Promise((resolve) => {
-    const kill = setTimeout(() => proc.kill('SIGKILL'), 10_000);
-    proc.removeAllListeners('exit');
-    proc.on('exit', (code) => { clearTimeout(kill); resolve(code); });
-    proc.kill('SIGINT');
-  });
+async function stop(proc: ChildProcess): Promise<number | null> {
+  return (await stopCli(proc)).code;
 }
 
-interface Final { msg: string; ok: boolean; mempool: { inUse: number }; ports: { ipackets: number; opackets: number; forwarded: number; imissed: number }[] }
+interface Final { ok: boolean; mempool: { inUse: number }; ports: { ipackets: number; opackets: number; forwarded: number; imissed: number }[] }
 
-function finalLine(stdout: string): Final {
-  const lines = stdout.trim().split('\n');
-  const f = JSON.parse(lines[lines.length - 1]) as Final;
-  assert.equal(f.msg, 'final');
-  return f;
-}
+const finalLine = (stdout: string): Final => finalJson<Final>(stdout);
 
 /** A trafgen config: 60-byte IPv4/UDP frames to 02:00:00:00:0f:00 (f0), the source address counting up from 0.0.0.0. */
 function trafgenConf(): string {

@@ -3,75 +3,45 @@
 // Frames are injected and captured by an independent python3 AF_PACKET tool.
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { getAffinity } from '../src/native';
-import { Capture, inject, quietNs, runPy, udpSnmp } from './helpers/afp-net';
+import { Capture, GenFwdSink, genFwdSink, inject, runPy, udpSnmp } from './helpers/afp-net';
+import { BIN, CliRun, finalJson, startCli, stopCli } from './helpers/cli-proc';
 import { testFrame } from './helpers/conformance';
-import { TestNet, netSkipReason } from './helpers/testnet';
+import { netSkipReason } from './helpers/testnet';
 
 const skip = netSkipReason();
-const BIN = path.resolve(__dirname, '..', '..', 'bin', 'tsfwd.js');
 const cpus = getAffinity();
 const LCORE = String(cpus[cpus.length - 1]);
 
-interface Topo { tn: TestNet; g: string; f: string; s: string }
+type Topo = GenFwdSink;
 
 function topo(tag: string, addrs = false): Topo {
-  const tn = new TestNet(tag);
-  try {
-    const g = quietNs(tn, 'g');
-    const f = quietNs(tn, 'f');
-    const s = quietNs(tn, 's');
-    tn.veth('g0', g, 'f0', f, { macA: '02:00:00:00:0a:01', macB: '02:00:00:00:0f:00' });
-    tn.veth('f1', f, 's0', s, { macA: '02:00:00:00:0f:01', macB: '02:00:00:00:0b:01' });
-    if (addrs) {
-      tn.exec(g, ['ip', 'addr', 'add', '10.77.0.1/24', 'dev', 'g0']);
-      tn.exec(s, ['ip', 'addr', 'add', '10.77.0.2/24', 'dev', 's0']);
+  const t = genFwdSink(tag);
+  if (addrs) {
+    try {
+      t.tn.exec(t.g, ['ip', 'addr', 'add', '10.77.0.1/24', 'dev', 'g0']);
+      t.tn.exec(t.s, ['ip', 'addr', 'add', '10.77.0.2/24', 'dev', 's0']);
+    } catch (e) {
+      t.tn.destroy();
+      throw e;
     }
-    return { tn, g, f, s };
-  } catch (e) {
-    tn.destroy();
-    throw e;
   }
+  return t;
 }
 
 /** Starts `tsfwd l2fwd` in namespace f; resolves once its lcores are assigned. */
-function startL2fwd(ns: string, extra: string[]): Promise<{ proc: ChildProcess; out: () => string; err: () => string }> {
-  const proc = spawn('ip', ['netns', 'exec', ns, process.execPath, BIN, 'l2fwd', '-l', LCORE,
-    '--vdev', 'net_af_packet0,iface=f0', '--vdev', 'net_af_packet1,iface=f1', '--',
-    '-p', '0x3', '-q', '2', '-T', '0', '--stats-json', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  proc.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error(`l2fwd did not start: ${err}`)); }, 10_000);
-    proc.stderr!.on('data', (d: Buffer) => {
-      err += d.toString();
-      if (/RX port 1 TX port 0/.test(err)) { clearTimeout(timer); resolve({ proc, out: () => out, err: () => err }); }
-    });
-    proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`l2fwd exited early (${code}): ${err}`)); });
-  });
+function startL2fwd(ns: string, extra: string[]): Promise<CliRun> {
+  return startCli(ns, ['l2fwd', '-l', LCORE, '--vdev', 'net_af_packet0,iface=f0', '--vdev', 'net_af_packet1,iface=f1', '--',
+    '-p', '0x3', '-q', '2', '-T', '0', '--stats-json', ...extra], /RX port 1 TX port 0/);
 }
 
-/** SIGINT, then the exit code and how long the exit took. */
-function stop(proc: ChildProcess): Promise<{ code: number | null; ms: number }> {
-  const t0 = Date.now();
-  return new Promise((resolve) => {
-    const kill = setTimeout(() => proc.kill('SIGKILL'), 10_000);
-    proc.removeAllListeners('exit');
-    proc.on('exit', (code) => { clearTimeout(kill); resolve({ code, ms: Date.now() - t0 }); });
-    proc.kill('SIGINT');
-  });
-}
+const stop = stopCli;
 
 interface FinalPort { port: number; ipackets: number; opackets: number; ibytes: number; obytes: number; forwarded: number; dropped: Record<string, number> }
 
 function finalLine(stdout: string): { ok: boolean; ports: FinalPort[]; mempool: { inUse: number } } {
-  const lines = stdout.trim().split('\n');
-  const f = JSON.parse(lines[lines.length - 1]) as { msg: string; ok: boolean; ports: FinalPort[]; mempool: { inUse: number } };
-  assert.equal(f.msg, 'final');
-  return f;
+  return finalJson<{ ok: boolean; ports: FinalPort[]; mempool: { inUse: number } }>(stdout);
 }
 
 for (const macUpdating of [true, false]) {

@@ -19,7 +19,7 @@ import type { Port } from '../src/port/types';
 import { withNetns } from '../src/topo/netns';
 import type { FwdConfig, FwdResult } from './helpers/afp-fwd-app';
 import { load, tagged, udpFrame } from './helpers/afp-frames';
-import { Capture, PYTHON, WIRE_PY, Wire1, inject, quietNs, runPy, socketMappings, udpSnmp, wire1 } from './helpers/afp-net';
+import { Capture, PYTHON, WIRE_PY, Wire1, inject, quietNs, runPy, socketMappings, udpSnmp, wire1, wireHarness } from './helpers/afp-net';
 import { frameOf, runConformance, rxAll, testFrame, txAll } from './helpers/conformance';
 import { TestNet, netSkipReason } from './helpers/testnet';
 
@@ -37,25 +37,7 @@ for (const mode of MODES) {
   runConformance({
     name: `net_af_packet mode=${mode}`,
     skip,
-    async open(pool) {
-      const w = wire1('c');
-      let port: Port | undefined;
-      try {
-        port = await open(w.nsF, `net_af_packet${nextId},iface=${w.dev},mode=${mode}`, pool);
-        const cap = await Capture.start(w.nsW, w.peer);
-        const p = port;
-        return {
-          port: p,
-          inject: (frames) => inject(w.tn, w.nsW, w.peer, frames),
-          collect: (n) => cap.take(n),
-          teardown: () => { cap.stop(); p.close(); w.tn.destroy(); },
-        };
-      } catch (e) {
-        port?.close();
-        w.tn.destroy();
-        throw e;
-      }
-    },
+    open: (pool) => wireHarness('c', (ns, dev) => open(ns, `net_af_packet${nextId},iface=${dev},mode=${mode}`, pool)),
     async devargs(pool) {
       const w = wire1('d');
       shared.push(w);

@@ -10,7 +10,7 @@ import { RX_PACKETS, rxLine } from '../src/port/stats';
 import type { Port } from '../src/port/types';
 import { withNetns } from '../src/topo/netns';
 import { udpFrame } from './helpers/afp-frames';
-import { Capture, Wire1, inject, quietNs, wire1 } from './helpers/afp-net';
+import { Wire1, inject, quietNs, wire1, wireHarness } from './helpers/afp-net';
 import { frameOf, rxAll, runConformance, testFrame } from './helpers/conformance';
 import { TestNet, xskSkipReason } from './helpers/testnet';
 
@@ -27,25 +27,7 @@ for (const xdpMode of ['native', 'generic'] as const) {
     name: `net_af_xdp xdp_mode=${xdpMode}`,
     skip,
     cycles: 200,
-    async open(pool) {
-      const w = wire1('x');
-      let port: Port | undefined;
-      try {
-        port = await open(w.nsF, `net_af_xdp${nextId},iface=${w.dev},xdp_mode=${xdpMode}`, pool);
-        const cap = await Capture.start(w.nsW, w.peer);
-        const p = port;
-        return {
-          port: p,
-          inject: (frames) => inject(w.tn, w.nsW, w.peer, frames),
-          collect: (n) => cap.take(n),
-          teardown: () => { cap.stop(); p.close(); w.tn.destroy(); },
-        };
-      } catch (e) {
-        port?.close();
-        w.tn.destroy();
-        throw e;
-      }
-    },
+    open: (pool) => wireHarness('x', (ns, dev) => open(ns, `net_af_xdp${nextId},iface=${dev},xdp_mode=${xdpMode}`, pool)),
     async devargs(pool) {
       const w = wire1('y');
       shared.push(w);

@@ -5,6 +5,8 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { Port } from '../../src/port/types';
+import type { Wire } from './conformance';
 import { TestNet } from './testnet';
 
 export const PYTHON = '/usr/bin/python3';
@@ -35,6 +37,45 @@ export function wire1(tag: string): Wire1 {
     return { tn, nsF, nsW, dev, peer };
   } catch (e) {
     tn.destroy();
+    throw e;
+  }
+}
+
+/** gen [g0]--[f0] fwd [f1]--[s0] sink, quiet namespaces, fixed MACs (f0 02:..:0f:00, f1 02:..:0f:01). */
+export interface GenFwdSink { tn: TestNet; g: string; f: string; s: string }
+
+export function genFwdSink(tag: string): GenFwdSink {
+  const tn = new TestNet(tag);
+  try {
+    const g = quietNs(tn, 'g');
+    const f = quietNs(tn, 'f');
+    const s = quietNs(tn, 's');
+    tn.veth('g0', g, 'f0', f, { macA: '02:00:00:00:0a:01', macB: '02:00:00:00:0f:00' });
+    tn.veth('f1', f, 's0', s, { macA: '02:00:00:00:0f:01', macB: '02:00:00:00:0b:01' });
+    return { tn, g, f, s };
+  } catch (e) {
+    tn.destroy();
+    throw e;
+  }
+}
+
+/** A conformance Wire for a port on wire1()'s dev: frames injected and captured at the peer. */
+export async function wireHarness(tag: string, openOn: (ns: string, dev: string) => Promise<Port>): Promise<Wire> {
+  const w = wire1(tag);
+  let port: Port | undefined;
+  try {
+    port = await openOn(w.nsF, w.dev);
+    const cap = await Capture.start(w.nsW, w.peer);
+    const p = port;
+    return {
+      port: p,
+      inject: (frames) => inject(w.tn, w.nsW, w.peer, frames),
+      collect: (n) => cap.take(n),
+      teardown: () => { cap.stop(); p.close(); w.tn.destroy(); },
+    };
+  } catch (e) {
+    port?.close();
+    w.tn.destroy();
     throw e;
   }
 }
