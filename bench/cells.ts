@@ -29,29 +29,32 @@ export function cellJson(c: Cell | undefined): Record<string, unknown> {
 
 const median = (c: Cell | undefined): number | undefined => (c && c.runs.length ? summarize(c.runs.map((r) => r.pps)).median : undefined);
 
-/** "tsfwd / bridge" and "tsfwd / testpmd mac" per size, from medians of the same runs. */
+/** "/ ref = **ratio**" for each reference row measured at `len`, with its target note at 64 B. */
+function ratios(v: number, refs: readonly (readonly [string, string])[], len: number, get: (forwarder: string, len: number) => Cell | undefined): string[] {
+  const parts: string[] = [];
+  for (const [name, target] of refs) {
+    const ref = median(get(name, len));
+    if (ref) parts.push(`/ ${name} = **${(v / ref).toFixed(2)}**${len === 64 ? target : ''}`);
+  }
+  return parts;
+}
+
+const AFP_REFS = [['linux bridge', ''], ['testpmd net_af_packet mac', ' (target >= 1.2 at 64 B)'], ['testpmd net_af_packet io', '']] as const;
+const XDP_REFS = [['testpmd net_af_xdp mac', ' (target >= 1.0 at 64 B)'], ['testpmd net_af_xdp io', ''], ['linux bridge', '']] as const;
+
+/** "tsfwd / bridge" and "tsfwd / testpmd mac" per size (AF_PACKET and AF_XDP), from medians of the same runs. */
 export function ratioLines(label: string, sizes: number[], get: (forwarder: string, len: number) => Cell | undefined): string[] {
   const lines: string[] = [];
   for (const len of sizes) {
     const mmap = median(get('tsfwd l2fwd mmap', len));
     const mmsg = median(get('tsfwd l2fwd mmsg', len));
     if (mmap === undefined) continue;
-    const parts: string[] = [];
-    for (const [name, target] of [['linux bridge', ''], ['testpmd net_af_packet mac', ' (target >= 1.2 at 64 B)'], ['testpmd net_af_packet io', '']] as const) {
-      const ref = median(get(name, len));
-      if (ref) parts.push(`/ ${name} = **${(mmap / ref).toFixed(2)}**${len === 64 ? target : ''}`);
-    }
+    const parts = ratios(mmap, AFP_REFS, len, get);
     if (mmsg !== undefined) parts.push(`(mmsg / mmap = ${(mmsg / mmap).toFixed(2)})`);
     lines.push(`- ${label}, ${len} B: tsfwd l2fwd mmap ${parts.join('; ')}`);
     const xdp = median(get('tsfwd l2fwd af_xdp', len));
     if (xdp === undefined) continue;
-    const xparts: string[] = [];
-    for (const [name, target] of [['testpmd net_af_xdp mac', ' (target >= 1.0 at 64 B)'], ['testpmd net_af_xdp io', ''], ['linux bridge', '']] as const) {
-      const ref = median(get(name, len));
-      if (ref) xparts.push(`/ ${name} = **${(xdp / ref).toFixed(2)}**${len === 64 ? target : ''}`);
-    }
-    xparts.push(`(af_xdp / mmap = ${(xdp / mmap).toFixed(2)})`);
-    lines.push(`- ${label}, ${len} B: tsfwd l2fwd af_xdp ${xparts.join('; ')}`);
+    lines.push(`- ${label}, ${len} B: tsfwd l2fwd af_xdp ${[...ratios(xdp, XDP_REFS, len, get), `(af_xdp / mmap = ${(xdp / mmap).toFixed(2)})`].join('; ')}`);
   }
   return lines;
 }

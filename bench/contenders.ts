@@ -61,33 +61,18 @@ export interface Forwarder {
   tsfwd?: boolean;
 }
 
-export function tsfwdL2fwd(mode: 'mmap' | 'mmsg'): Forwarder {
+/** tsfwd l2fwd over two net_af_packet ports (mmap or mmsg) or two net_af_xdp ports (the mempool as UMEM). */
+export function tsfwdL2fwd(mode: 'mmap' | 'mmsg' | 'af_xdp'): Forwarder {
+  const vdev = (n: number, iface: string): string => (mode === 'af_xdp' ? `net_af_xdp${n},iface=${iface}` : `net_af_packet${n},iface=${iface},mode=${mode}`);
   return {
     name: `tsfwd l2fwd ${mode}`,
     tsfwd: true,
+    skip: mode !== 'af_xdp' || xskAvailable() ? undefined : `skipped: tsfwd was built without AF_XDP (install with \`${XSK_PACKAGES}\`, then npm run build:native)`,
     async start(ns, a, b, cpus, bound, txFirst) {
-      const p = new Proc(ns, [process.execPath, BIN, 'l2fwd', '-l', String(cpus[1]),
-        '--vdev', `net_af_packet0,iface=${a},mode=${mode}`, '--vdev', `net_af_packet1,iface=${b},mode=${mode}`,
+      const p = new Proc(ns, [process.execPath, BIN, 'l2fwd', '-l', String(cpus[1]), '--vdev', vdev(0, a), '--vdev', vdev(1, b),
         '--', '-p', '0x3', '-q', '2', '-T', '0', '--stats-json', ...(txFirst ? ['--tx-first'] : [])], bound);
       await p.ready(/Lcore \d+: RX port 1/, 15_000, `tsfwd l2fwd ${mode}`);
       await sleep(300); // the lcore attaches its ports after the plan is printed
-      return p;
-    },
-  };
-}
-
-/** tsfwd l2fwd over two net_af_xdp ports (the mempool as UMEM). */
-export function tsfwdL2fwdXdp(): Forwarder {
-  return {
-    name: 'tsfwd l2fwd af_xdp',
-    tsfwd: true,
-    skip: xskAvailable() ? undefined : `skipped: tsfwd was built without AF_XDP (install with \`${XSK_PACKAGES}\`, then npm run build:native)`,
-    async start(ns, a, b, cpus, bound, txFirst) {
-      const p = new Proc(ns, [process.execPath, BIN, 'l2fwd', '-l', String(cpus[1]),
-        '--vdev', `net_af_xdp0,iface=${a}`, '--vdev', `net_af_xdp1,iface=${b}`,
-        '--', '-p', '0x3', '-q', '2', '-T', '0', '--stats-json', ...(txFirst ? ['--tx-first'] : [])], bound);
-      await p.ready(/Lcore \d+: RX port 1/, 15_000, 'tsfwd l2fwd af_xdp');
-      await sleep(300);
       return p;
     },
   };

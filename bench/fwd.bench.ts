@@ -14,7 +14,7 @@
 // "generator alone" measures what reaches f0 with no forwarder: on veth the
 // generator's CPU also pays f0's receive path, so this is its ceiling.
 import { BenchOptions, BenchReport } from './options';
-import { Forwarder, Generator, SIZES, XDP_LIVE, linuxBridge, testpmd, trafgen, tsfwdFinal, tsfwdL2fwd, tsfwdL2fwdXdp } from './contenders';
+import { Forwarder, Generator, SIZES, XDP_LIVE, linuxBridge, testpmd, trafgen, tsfwdFinal, tsfwdL2fwd } from './contenders';
 import { Cell, cellJson, cellText, kpps, ratioLines } from './cells';
 import { summarize, table } from './stats';
 import { barChart } from './svg';
@@ -49,7 +49,7 @@ async function once(net: BenchNet, gen: Generator, fwd: Forwarder | undefined, l
 export async function fwdBench(o: BenchOptions): Promise<BenchReport> {
   const gens = [XDP_LIVE, trafgen()];
   const fwds = [tsfwdL2fwd('mmap'), tsfwdL2fwd('mmsg'), linuxBridge(), testpmd('mac'), testpmd('io'),
-    tsfwdL2fwdXdp(), testpmd('mac', 'net_af_xdp'), testpmd('io', 'net_af_xdp')];
+    tsfwdL2fwd('af_xdp'), testpmd('mac', 'net_af_xdp'), testpmd('io', 'net_af_xdp')];
   const cells = new Map<string, Cell>();
   const cell = (g: string, f: string, len: number): Cell => {
     const k = `${g}|${f}|${len}`;

@@ -6,7 +6,7 @@
 // than 10 s at full load; the target is 0. The final JSON line also carries
 // the process's peak RSS (target < 150 MB with the default pool).
 import { BenchOptions, BenchReport } from './options';
-import { Forwarder, XDP_LIVE, tsfwdFinal, tsfwdL2fwd, tsfwdL2fwdXdp } from './contenders';
+import { Forwarder, XDP_LIVE, tsfwdFinal, tsfwdL2fwd } from './contenders';
 import { kpps } from './cells';
 import { table } from './stats';
 import { BenchNet, Proc, packets, sleep, window } from './traffic';
@@ -45,7 +45,7 @@ export async function gcBench(o: BenchOptions): Promise<BenchReport> {
   if (process.getuid?.() !== 0) throw new Error('skipped: needs root (network namespaces, AF_PACKET, BPF)');
   const rows: string[][] = [];
   const runs: Record<string, unknown>[] = [];
-  for (const f of [tsfwdL2fwd('mmap'), tsfwdL2fwdXdp()]) {
+  for (const f of [tsfwdL2fwd('mmap'), tsfwdL2fwd('af_xdp')]) {
     if (f.skip) { rows.push([f.name, '-', f.skip, '-', '-', '-', '-']); continue; }
     const r = await once(f, o);
     rows.push(r.row);

@@ -27,12 +27,6 @@ void *afp_ta(napi_env env, napi_value v, napi_typedarray_type want, size_t *len)
   return data;
 }
 
-static uint32_t next_id(uint32_t slot, int slot_bits) {
-  afp_gen = (afp_gen + 1) & ((1u << (31 - slot_bits)) - 1);
-  if (afp_gen == 0) afp_gen = 1;
-  return (afp_gen << slot_bits) | slot;
-}
-
 static int setopt(int fd, int level, int name, int val) {
   return setsockopt(fd, level, name, &val, sizeof(val));
 }
@@ -128,7 +122,7 @@ static int queue_open(const int32_t *c, int32_t *o) {
     q->rx = (struct afp_ring){ map, fsz, fcnt, 0 };
     q->tx = (struct afp_ring){ map + map_len / 2, fsz, fcnt, 0 };
   }
-  q->id = next_id(slot, AFP_SLOT_BITS_Q);
+  q->id = tsfwd_slot_id(&afp_gen, slot, AFP_SLOT_BITS_Q);
   int id = (int)q->id;
   pthread_mutex_unlock(&afp_lock);
   o[2] = fd;
@@ -215,7 +209,7 @@ napi_value tsfwd_afp_bind(napi_env env, napi_callback_info info) {
       *b = (struct afp_bind){ .q = q, .data = data, .meta = meta, .nb_mbufs = nb, .elt_size = elt, .headroom = headroom,
                               .data_room = room, .port = (uint32_t)p[0], .stash = stash, .stash_len = (uint32_t)ls,
                               .rx_st = rx, .tx_st = tx, .mm = mm };
-      b->id = next_id(slot, AFP_SLOT_BITS_B);
+      b->id = tsfwd_slot_id(&afp_gen, slot, AFP_SLOT_BITS_B);
       rc = (int)b->id;
     }
   }

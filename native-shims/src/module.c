@@ -16,6 +16,12 @@ napi_value tsfwd_int(napi_env env, int64_t v) {
   return out;
 }
 
+uint32_t tsfwd_slot_id(uint32_t *gen, uint32_t slot, int slot_bits) {
+  *gen = (*gen + 1) & ((1u << (31 - slot_bits)) - 1);
+  if (*gen == 0) *gen = 1;
+  return (*gen << slot_bits) | slot;
+}
+
 int tsfwd_arg_i32(napi_env env, napi_value v, int32_t *out) {
   return napi_get_value_int32(env, v, out) == napi_ok;
 }

@@ -16,6 +16,9 @@
   } while (0)
 
 napi_value tsfwd_int(napi_env env, int64_t v);
+/* A table id: a generation above `slot_bits` bits of slot index, so a stale id
+ * never names a reused slot. *gen is the table's counter (caller holds its lock). */
+uint32_t tsfwd_slot_id(uint32_t *gen, uint32_t slot, int slot_bits);
 int tsfwd_arg_i32(napi_env env, napi_value v, int32_t *out);
 
 napi_value tsfwd_cpu_set_affinity(napi_env env, napi_callback_info info);

@@ -85,8 +85,7 @@ struct xsk_q {
   uint32_t fill_held;  /* rx side: buffers given to fill minus frames received */
   uint32_t rx_polls, tx_kicks;
   uint64_t tx_refused, tx_invalid; /* tx errors: frames we refused, descriptors the kernel refused */
-  int kick_rx;     /* rx calls recvfrom() to drive NAPI (busy polling or need_wakeup) */
-  int need_wakeup; /* bound with XDP_USE_NEED_WAKEUP */
+  int kick_rx;     /* busy polling: every rx call runs recvfrom() to drive the NAPI */
   double *rx_st, *tx_st; /* stats lines (SharedArrayBuffer, same address in every thread) */
 };
 

@@ -58,7 +58,8 @@ int xsk_rx_burst(struct xsk_bind *b, uint32_t avail, uint32_t max) {
   struct xsk_q *q = b->q;
   uint32_t filled = refill(b, avail), idx;
   b->io[XSK_IO_FILLED] = (int32_t)filled;
-  if (q->kick_rx || (q->need_wakeup && xsk_ring_prod__needs_wakeup(&q->fq)))
+  /* Sockets bind with XDP_USE_NEED_WAKEUP: the kernel says when it needs a kick. */
+  if (q->kick_rx || xsk_ring_prod__needs_wakeup(&q->fq))
     recvfrom(q->fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
   if (++q->rx_polls % XSK_STATS_EVERY == 0) xsk_read_stats(q, 0);
   uint32_t n = xsk_ring_cons__peek(&q->rx, max, &idx);
@@ -115,7 +116,7 @@ static void kick_tx(struct xsk_q *q) {
     /* Observes the kernel's tx consumer index (its release store in
      * xskq_cons_release during sendto's transmit); our producer is ours. */
     if (__atomic_load_n(q->tx.consumer, __ATOMIC_ACQUIRE) == *q->tx.producer) return;
-    if (q->need_wakeup && !xsk_ring_prod__needs_wakeup(&q->tx)) return;
+    if (!xsk_ring_prod__needs_wakeup(&q->tx)) return;
     if (sendto(q->fd, NULL, 0, MSG_DONTWAIT, NULL, 0) < 0 && errno != EINTR) return; /* EAGAIN/EBUSY/ENOBUFS: retried next burst */
   }
 }

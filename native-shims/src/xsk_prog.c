@@ -91,9 +91,7 @@ napi_value tsfwd_xsk_prog_attach(napi_env env, napi_callback_info info) {
     rc = -EMFILE;
     goto fail;
   }
-  prog_gen = (prog_gen + 1) & ((1u << (31 - XSK_SLOT_BITS_P)) - 1);
-  if (!prog_gen) prog_gen = 1;
-  xsk_progs[slot] = (struct xsk_prog){ .id = (prog_gen << XSK_SLOT_BITS_P) | slot, .prog_fd = prog_fd, .map_fd = map_fd, .link_fd = link_fd };
+  xsk_progs[slot] = (struct xsk_prog){ .id = tsfwd_slot_id(&prog_gen, slot, XSK_SLOT_BITS_P), .prog_fd = prog_fd, .map_fd = map_fd, .link_fd = link_fd };
   rc = (int)xsk_progs[slot].id;
   pthread_mutex_unlock(&prog_lock);
   return tsfwd_int(env, rc);

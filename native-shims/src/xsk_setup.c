@@ -31,12 +31,6 @@ static struct xsk_bind xsk_binds[XSK_BIND_SLOTS];
 static pthread_mutex_t xsk_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint32_t xsk_gen;
 
-static uint32_t next_id(uint32_t slot, int slot_bits) {
-  xsk_gen = (xsk_gen + 1) & ((1u << (31 - slot_bits)) - 1);
-  if (xsk_gen == 0) xsk_gen = 1;
-  return (xsk_gen << slot_bits) | slot;
-}
-
 struct xsk_bind *xsk_bind_get(int32_t id) {
   struct xsk_bind *b = &xsk_binds[(uint32_t)id & (XSK_BIND_SLOTS - 1)];
   return (id > 0 && b->id == (uint32_t)id) ? b : NULL;
@@ -101,7 +95,6 @@ napi_value tsfwd_xsk_queue_open(napi_env env, napi_callback_info info) {
   }
   if (rc) { q->xsk = NULL; goto fail; }
   q->fd = xsk_socket__fd(q->xsk);
-  q->need_wakeup = 1;
   if (c[CFG_BUSY] > 0) {
     /* Busy polling: recvfrom()/sendto() run the driver's NAPI in this thread. */
     o[0] = XSK_STEP_BUSY_POLL;
@@ -125,7 +118,7 @@ napi_value tsfwd_xsk_queue_open(napi_env env, napi_callback_info info) {
     rc = -EMFILE;
     goto unmap;
   }
-  q->id = next_id(slot, XSK_SLOT_BITS_Q);
+  q->id = tsfwd_slot_id(&xsk_gen, slot, XSK_SLOT_BITS_Q);
   xsk_queues[slot] = q;
   rc = (int)q->id;
   pthread_mutex_unlock(&xsk_lock);
@@ -233,7 +226,7 @@ napi_value tsfwd_xsk_bind(napi_env env, napi_callback_info info) {
     if (slot == XSK_BIND_SLOTS) rc = -EMFILE;
     else {
       xsk_binds[slot] = (struct xsk_bind){ .q = q, .stash = stash, .stash_len = (uint32_t)ls, .io = io };
-      xsk_binds[slot].id = next_id(slot, XSK_SLOT_BITS_B);
+      xsk_binds[slot].id = tsfwd_slot_id(&xsk_gen, slot, XSK_SLOT_BITS_B);
       rc = (int)xsk_binds[slot].id;
     }
   }
