@@ -121,24 +121,53 @@ test('--metrics serves Prometheus text that matches the final counters', async (
   const { spawn } = await import('node:child_process');
   const port = 20000 + (process.pid % 20000);
   const proc = spawn(process.execPath, [BIN, 'l2fwd', '-l', String(cpus[0]), ...NULL2, '--', '-p', '0x3', '-q', '2', '-T', '0',
-    '--metrics', `127.0.0.1:${port}`, '--duration', '3'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    '--metrics', `127.0.0.1:${port}`, '--duration', '3', '--stats-json'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
+  let err = '';
   proc.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  proc.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+  const exited = new Promise<number | null>((r) => proc.on('exit', r));
+  let scraped = 0;
+  let text = '';
   try {
     const end = Date.now() + 10_000;
-    while (!out.includes('metrics: http://') && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
-    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    while (!err.includes('metrics: http://') && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    // The lcore may not have polled yet at the first scrape: wait for traffic, with a deadline.
+    while (scraped === 0 && Date.now() < end) {
+      text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      scraped = Number(/^tsfwd_port_rx_packets_total\{port="0",name="net_null0"\} (\d+)$/m.exec(text)?.[1]);
+      if (scraped === 0) await new Promise((r) => setTimeout(r, 50));
+    }
     for (const name of ['tsfwd_port_rx_packets_total', 'tsfwd_port_tx_packets_total', 'tsfwd_port_dropped_packets_total',
       'tsfwd_lcore_iterations_total', 'tsfwd_mempool_mbufs', 'tsfwd_mempool_in_use_mbufs']) {
       assert.match(text, new RegExp(`^# TYPE ${name} (counter|gauge)$`, 'm'), name);
     }
-    const rx = Number(/^tsfwd_port_rx_packets_total\{port="0",name="net_null0"\} (\d+)$/m.exec(text)?.[1]);
-    assert.ok(rx > 0, 'port 0 has received frames');
+    assert.ok(scraped > 0, 'port 0 received frames while /metrics was served');
     assert.match(text, /^tsfwd_port_dropped_packets_total\{port="1",name="net_null1",reason="txFail"\} 0$/m);
     assert.equal((await fetch(`http://127.0.0.1:${port}/nope`)).status, 404);
   } finally {
-    const code = await new Promise<number | null>((r) => proc.on('exit', r));
-    assert.equal(code, 0);
+    assert.equal(await exited, 0, err);
+  }
+  const f = finalLine(out);
+  assert.equal(f.ok, true);
+  assert.ok(f.ports[0].ipackets >= scraped, `final rx ${f.ports[0].ipackets} >= scraped ${scraped}: the counters only grow`);
+  assert.equal(f.ports[0].ipackets, f.ports[0].forwarded + f.ports[0].dropped.txFail, 'final books balance');
+  assert.equal(f.ports[1].dropped.txFail, 0, 'as scraped: net_null never refuses');
+});
+
+test('--metrics on a port in use: one line, exit 2, before any lcore started', async () => {
+  const net = await import('node:net');
+  const srv = net.createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const port = (srv.address() as { port: number }).port;
+  try {
+    const r = run('l2fwd', '-l', String(cpus[0]), ...NULL2, '--', '-p', '0x3', '-q', '2', '-T', '0', '--metrics', `127.0.0.1:${port}`, '--duration', '5');
+    assert.equal(r.status, 2);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, new RegExp(`^tsfwd: --metrics 127\\.0\\.0\\.1:${port}: address in use\n$`));
+    assert.doesNotMatch(r.stdout, /Port statistics/, 'no lcore ran');
+  } finally {
+    srv.close();
   }
 });
 

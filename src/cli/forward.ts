@@ -9,6 +9,7 @@ import { Plan, makePlan } from '../apps/l2fwd/plan';
 import type { PipelineConfig } from '../apps/pipeline/lcore';
 import { UsageError } from '../eal/corelist';
 import { LcoreError, LcoreGroup } from '../eal/launch';
+import { RunWatch } from './watch';
 import { parseEal, splitAtDashDash } from '../eal/options';
 import { Mempool } from '../mempool/mempool';
 import { portHandle } from '../port/registry';
@@ -63,17 +64,18 @@ export async function runForwarder(argv: string[], mode: Mode): Promise<number> 
       for (const p of plan.rxByLcore[i]) say(`Lcore ${l}: RX port ${p} TX port ${plan.dst[p]}`);
     });
     const counters = Counters.create(nbLcores, ports.length);
-    const group = mode === 'l2fwd'
-      ? launchL2fwd(eal.lcores, plan, opt, pool, ports, counters)
-      : launchPipeline(rxLcores, txLcores, plan, opt, pool, ports, counters, say);
     const snap = (): Snapshot => takeSnapshot(plan.ports, ports, counters, eal.lcores, pool);
+    // Bind before any lcore starts: a port in use is a usage error with
+    // nothing running yet (stopping lcores first would race the port close).
     if (opt.metrics) {
       metrics = await serveMetrics(opt.metrics.host, opt.metrics.port, snap).catch((e: Error) => {
-        group.stop();
         throw new UsageError(e.message);
       });
       say(`metrics: http://${opt.metrics.host}:${opt.metrics.port}/metrics`);
     }
+    const group = mode === 'l2fwd'
+      ? launchL2fwd(eal.lcores, plan, opt, pool, ports, counters)
+      : launchPipeline(rxLcores, txLcores, plan, opt, pool, ports, counters, say);
     return await supervise(group, opt, snap, say, pool, ports, plan);
   } finally {
     metrics?.close();
@@ -121,23 +123,37 @@ async function supervise(group: LcoreGroup, opt: L2fwdOptions, snap: () => Snaps
     else process.stdout.write(statsBlock(cur, prev, tty));
     prev = cur;
   }, opt.period * 1000) : undefined;
-  const stop = (): void => group.stop();
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
-  const timer = opt.duration !== undefined ? setTimeout(stop, opt.duration * 1000) : undefined;
-  let failure: LcoreError | undefined;
+  // Forced exit (a second signal): the counters are shared memory, readable
+  // while lcores still spin.
+  const watch = new RunWatch(group, {
+    report: () => {
+      if (!json) return statsBlock(snap(), prev, false).split('\n');
+      // "forced": the lcores were not waited for, so no accounting check ran.
+      json.final(snap(), false, { gcs: [], maxRssKb: process.resourceUsage().maxRSS, forced: true });
+      return [];
+    },
+    write: (s) => { process.stdout.write(s); },
+  }, () => group.stop());
+  const timer = opt.duration !== undefined ? setTimeout(() => { watch.release(); group.stop(); }, opt.duration * 1000) : undefined;
   let gcs: number[] = [];
   try {
-    gcs = (await group.wait()).map((r) => (r.result as { gcs?: number } | undefined)?.gcs ?? -1);
-  } catch (e) {
-    if (!(e instanceof LcoreError)) throw e;
-    failure = e;
+    gcs = (await watch.finished).map((r) => (r.result as { gcs?: number } | undefined)?.gcs ?? -1);
   } finally {
+    watch.release();
     if (tick) clearInterval(tick);
     if (timer) clearTimeout(timer);
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
   }
+  try {
+    return report(watch.failure, gcs, json, snap, prev, say, pool, ports, plan);
+  } finally {
+    watch.close();
+  }
+}
+
+/** After every lcore has stopped: the final stats and the accounting check. */
+function report(failure: Error | undefined, gcs: number[], json: JsonStats | undefined, snap: () => Snapshot, prev: Snapshot,
+  say: (s: string) => void, pool: Mempool, ports: Port[], plan: Plan): number {
+  if (failure && !(failure instanceof LcoreError)) throw failure;
   const final = snap();
   // Frames still on a "wire" (a net_ring, a kernel queue) return to the pool
   // when their port is released, so release before counting mbufs.

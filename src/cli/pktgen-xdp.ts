@@ -65,7 +65,7 @@ export async function runXdpLive(eal: EalOptions, o: XdpLiveOpts): Promise<numbe
     throw e;
   }
   say(`Lcore ${lcore}: TX port 0 (xdp-live on ${iface}, ${frame.length + 4}-byte frames, flat out)`);
-  const watch = new RunWatch(group);
+  const watch = new RunWatch(group, { report: () => [`port 0 (${name}): sent ${cnt[X_SENT]} frames so far`] });
   const t0 = Date.now();
   const len = frame.length;
   let last = { t: t0, sent: 0 };
@@ -88,6 +88,7 @@ export async function runXdpLive(eal: EalOptions, o: XdpLiveOpts): Promise<numbe
   }
   group.stop();
   await watch.finished;
+  watch.close();
   // Waits for the frames the lcore handed over last; a failure there means
   // the count below includes frames that never left.
   const closeRc = xdpgenClose(handle);

@@ -210,7 +210,7 @@ export async function runPktgen(argv: string[]): Promise<number> {
     throw e;
   }
   streamsByLcore.forEach((ss, i) => say(`Lcore ${eal.lcores[i]}: TX port${ss.length > 1 ? 's' : ''} ${ss.join(', ')}`));
-  const watch = new RunWatch(group);
+  const watch = new RunWatch(group, { report: () => all.map((s) => `port ${s} (${ports[s].name}): sent ${ctl.sent(s)} frames so far`) });
   const t0 = Date.now();
   let last = { t: t0, sent: all.map(() => 0), bytes: all.map(() => 0) };
   const snapshot = (): { port: number; name: string; opackets: number; obytes: number; pps: number; bps: number }[] => {
@@ -255,6 +255,7 @@ export async function runPktgen(argv: string[]): Promise<number> {
   for (const end = Date.now() + 200; Date.now() < end && all.some((s) => ctl.pending(s) > 0);) await sleep(5);
   group.stop();
   await watch.finished;
+  watch.close();
   const failure = watch.failure;
   const secs = (Date.now() - t0) / 1000;
   for (const p of [...ports, ...sources]) p.close();

@@ -46,7 +46,7 @@ export async function runSink(argv: string[]): Promise<number> {
   const config: SinkLcoreConfig = { pool: pool.buffer, ports: ports.map(portHandle), portsByLcore: spread(ports.map((_, i) => i), n), burst: 32, counters };
   const group = LcoreGroup.launch({ lcores: eal.lcores.slice(0, n), app: 'sink', config });
   say(`sink: ${ports.map((p) => p.name).join(', ')} on lcore${n > 1 ? 's' : ''} ${eal.lcores.slice(0, n).join(', ')}`);
-  const watch = new RunWatch(group);
+  const watch = new RunWatch(group, { report: () => [`sink: stopped by force after ${total(K_FRAMES)} frames (${total(K_TAGGED)} from pktgen)`] });
   const t0 = Date.now();
   let last = { t: t0, frames: 0 };
   let lastArrival = t0;
@@ -70,6 +70,7 @@ export async function runSink(argv: string[]): Promise<number> {
   watch.release();
   group.stop();
   const results = (await watch.finished) as { result: unknown }[];
+  watch.close();
   const failure = watch.failure;
   const secs = (Date.now() - t0) / 1000;
   const pstats = ports.map((p) => ({ port: p.id, name: p.name, ...p.stats() }));

@@ -42,9 +42,9 @@ export class LcoreGroup {
   readonly control: Int32Array;
   private readonly done: Promise<LcoreResult[]>;
 
-  private constructor(readonly lcores: readonly number[], workers: Worker[], control: Int32Array) {
+  private constructor(readonly lcores: readonly number[], workers: Worker[], control: Int32Array, createError?: LcoreError) {
     this.control = control;
-    this.done = this.collect(workers);
+    this.done = this.collect(workers, createError);
   }
 
   static launch(opts: LaunchOptions): LcoreGroup {
@@ -64,14 +64,31 @@ export class LcoreGroup {
     if (apps.length !== lcores.length) throw new Error(`${apps.length} apps for ${lcores.length} lcores`);
     const refs = apps.map(resolveApp);
     const control = new Int32Array(new SharedArrayBuffer(controlBytesFor(lcores.length)));
-    const workers = lcores.map((lcoreId, index) => {
+    // Fault injection for tests: TSFWD_FAULT_WORKER=k makes creating the k-th
+    // worker fail the way a real failure (EAGAIN, out of memory) would.
+    const faultAt = process.env.TSFWD_FAULT_WORKER !== undefined ? Number(process.env.TSFWD_FAULT_WORKER) : -1;
+    const workers: Worker[] = [];
+    let createError: LcoreError | undefined;
+    for (let index = 0; index < lcores.length; index++) {
+      const lcoreId = lcores[index];
       const data: LcoreWorkerData = {
         lcoreId, index, count: lcores.length, app: refs[index], control: control.buffer as SharedArrayBuffer, pin,
         config: opts.configs ? opts.configs[index] : opts.config,
       };
-      return new Worker(path.join(__dirname, 'lcore-worker.js'), { workerData: data, name: `lcore-${lcoreId}` });
-    });
-    return new LcoreGroup(lcores, workers, control);
+      try {
+        if (index === faultAt) throw new Error('injected fault (TSFWD_FAULT_WORKER)');
+        workers.push(new Worker(path.join(__dirname, 'lcore-worker.js'), { workerData: data, name: `lcore-${lcoreId}` }));
+      } catch (e) {
+        // The lcores already started must leave before the caller releases the
+        // ports they use: stop them, and report the failure from wait(), which
+        // resolves only after they exited.
+        createError = new LcoreError(lcoreId, new Error(`cannot start its thread: ${(e as Error).message}`));
+        break;
+      }
+    }
+    const group = new LcoreGroup(lcores.slice(0, workers.length), workers, control, createError);
+    if (createError) group.stop();
+    return group;
   }
 
   /** Asks every lcore to leave its loop. */
@@ -104,8 +121,8 @@ export class LcoreGroup {
     return this.done;
   }
 
-  private collect(workers: Worker[]): Promise<LcoreResult[]> {
-    let firstError: LcoreError | undefined;
+  private collect(workers: Worker[], createError?: LcoreError): Promise<LcoreResult[]> {
+    let firstError: LcoreError | undefined = createError;
     const one = (w: Worker, index: number): Promise<LcoreResult> => new Promise((resolve) => {
       const lcoreId = this.lcores[index];
       let result: unknown;

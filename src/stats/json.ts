@@ -5,7 +5,8 @@
 // Schema (stable; scripts parse it):
 //   {"level":30,"time":"<ISO>","msg":"stats","interval":S,"ports":[P...],"mempool":{"size":N,"inUse":N}}
 //   {"level":30,"time":"<ISO>","msg":"final","ports":[P...],"mempool":{...},"ok":true|false,
-//    "gcs":[per lcore: collections from 2 s after its first frame, -1 if not measured],"maxRssKb":N}
+//    "gcs":[per lcore: collections from 2 s after its first frame, -1 if not measured],"maxRssKb":N,
+//    "forced":true only when a second signal ended the run without waiting for the lcores}
 //   P = {"port","name","ipackets","opackets","ibytes","obytes","forwarded","generated",
 //        "dropped":{"txFail","badFrame","ringFull","imissed","noMbuf","ierrors"}}
 //   "stats" lines also carry per port "rxPps","txPps","rxBps","txBps" since the previous line.
@@ -29,7 +30,7 @@ export class JsonStats {
   }
 
   /** `extra`: gcs (per lcore, counted after warm-up; -1 = run too short) and maxRssKb. */
-  final(cur: Snapshot, ok: boolean, extra: { gcs: number[]; maxRssKb: number }): void {
+  final(cur: Snapshot, ok: boolean, extra: { gcs: number[]; maxRssKb: number; forced?: boolean }): void {
     this.log.info({ ports: cur.ports, mempool: cur.mempool, ok, ...extra }, 'final');
   }
 }

@@ -23,3 +23,9 @@ export function thrower(ctx: LcoreContext<{ afterMs: number }>): never {
   while (Date.now() < end) { /* busy */ }
   throw new Error(`boom on lcore ${ctx.lcoreId}`);
 }
+
+/** Never looks at the stop flag: an lcore whose stop hangs (for forced-exit tests). */
+export function stubborn(ctx: LcoreContext<{ counters: SharedArrayBuffer }>): never {
+  const c = new Float64Array(ctx.config.counters);
+  for (;;) c[0]++;
+}
