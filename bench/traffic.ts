@@ -6,13 +6,14 @@
 //
 // Every command that can send traffic runs under `timeout`, so a bench that
 // dies cannot leave a generator running; the namespaces are removed when the
-// bench ends, on failure, and on SIGINT/SIGTERM.
+// bench ends, on failure, and on SIGINT/SIGTERM (abort.ts: children first).
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { withNetns } from '../src/topo/netns';
 import { PRESETS } from '../src/topo/spec';
 import { topoDown, topoUp } from '../src/topo/topo';
+import { onAbort } from './abort';
 
 export const BIN = path.resolve(__dirname, '..', '..', 'bin', 'tsfwd.js');
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -32,13 +33,12 @@ export class BenchNet {
   readonly loop = `${this.prefix}-l-fwd`;
   private up = false;
   private readonly onExit = (): void => this.down();
-  private readonly onSignal = (): void => { this.down(); process.exit(130); };
+  private unregister = (): void => {};
 
   /** Builds the presets (gen-fwd-sink has GRO on every end: veth NAPI, which XDP_TX'd frames need). */
   start(): this {
     process.once('exit', this.onExit);
-    process.once('SIGINT', this.onSignal);
-    process.once('SIGTERM', this.onSignal);
+    this.unregister = onAbort(this.onExit);
     this.up = true;
     topoUp(PRESETS['gen-fwd-sink'], `${this.prefix}-g`);
     topoUp(PRESETS.loop, `${this.prefix}-l`);
@@ -55,8 +55,7 @@ export class BenchNet {
     topoDown(`${this.prefix}-g`);
     topoDown(`${this.prefix}-l`);
     process.removeListener('exit', this.onExit);
-    process.removeListener('SIGINT', this.onSignal);
-    process.removeListener('SIGTERM', this.onSignal);
+    this.unregister();
   }
 }
 
@@ -90,7 +89,9 @@ export class Proc {
     this.child = spawn(full[0], full.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     this.child.stdout!.on('data', (d: Buffer) => { this.out += d.toString(); if (this.out.length > 1 << 20) this.out = this.out.slice(-(1 << 19)); });
     this.child.stderr!.on('data', (d: Buffer) => { this.err += d.toString(); if (this.err.length > 1 << 20) this.err = this.err.slice(-(1 << 19)); });
-    this.exited = new Promise((r) => this.child.once('close', () => r()));
+    // Interrupted bench: kill the whole group at once (no graceful stop, nothing is measured any more).
+    const unregister = onAbort(() => { if (this.child.pid !== undefined) try { process.kill(-this.child.pid, 'SIGKILL'); } catch { /* gone */ } });
+    this.exited = new Promise((r) => this.child.once('close', () => { unregister(); r(); }));
     this.child.on('error', () => { /* seen as an early exit */ });
   }
 

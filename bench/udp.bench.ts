@@ -12,6 +12,7 @@ import { Mempool } from '../src/mempool/mempool';
 import { openPort, portHandle } from '../src/port/registry';
 import type { Port } from '../src/port/types';
 import { withNetns } from '../src/topo/netns';
+import { onAbort } from './abort';
 import { BenchOptions, BenchReport } from './options';
 import { summarize, table } from './stats';
 import type { UdpLoopConfig, UdpLoopResult } from './udp-apps';
@@ -80,6 +81,7 @@ export async function udpBench(o: BenchOptions): Promise<BenchReport> {
   if (cc.status !== 0) { haveC = false; cNote = `C baseline skipped: cc failed (${(cc.stderr || cc.error?.message || '').trim()})`; }
   const ns = `tsfwd-bench-udp-${process.pid}`;
   run('ip', ['netns', 'add', ns]);
+  const unregister = onAbort(() => { spawnSync('ip', ['netns', 'del', ns]); });
   const body: string[][] = [];
   const results: unknown[] = [];
   try {
@@ -107,6 +109,7 @@ export async function udpBench(o: BenchOptions): Promise<BenchReport> {
     }
   } finally {
     spawnSync('ip', ['netns', 'del', ns]);
+    unregister();
     fs.rmSync(bin, { force: true });
   }
   const md = [
