@@ -9,6 +9,7 @@ import { Plan, makePlan } from '../apps/l2fwd/plan';
 import type { PipelineConfig } from '../apps/pipeline/lcore';
 import { UsageError } from '../eal/corelist';
 import { LcoreError, LcoreGroup } from '../eal/launch';
+import { LinkWatch } from './link-watch';
 import { RunWatch } from './watch';
 import { parseEal, splitAtDashDash } from '../eal/options';
 import { Mempool } from '../mempool/mempool';
@@ -55,6 +56,7 @@ export async function runForwarder(argv: string[], mode: Mode): Promise<number> 
   const ports = await openPorts(eal.vdevs, pool);
 
   let metrics: Server | undefined;
+  const links = new LinkWatch(eal.vdevs, ports.map((p) => p.name), say);
   try {
     say(`MAC updating ${opt.macUpdating ? 'enabled' : 'disabled'}`);
     for (const notice of plan.notices) say(notice);
@@ -78,6 +80,7 @@ export async function runForwarder(argv: string[], mode: Mode): Promise<number> 
       : launchPipeline(rxLcores, txLcores, plan, opt, pool, ports, counters, say);
     return await supervise(group, opt, snap, say, pool, ports, plan);
   } finally {
+    links.close();
     metrics?.close();
     for (const p of ports) p.close();
   }

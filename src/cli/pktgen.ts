@@ -14,6 +14,7 @@ import { parseEal, splitAtDashDash } from '../eal/options';
 import { Mempool } from '../mempool/mempool';
 import { portHandle } from '../port/registry';
 import { Args } from './args';
+import { LinkWatch } from './link-watch';
 import { RunWatch } from './watch';
 import { runXdpLive } from './pktgen-xdp';
 import { checkLcores, openPorts, rate, spread } from './ports';
@@ -210,6 +211,7 @@ export async function runPktgen(argv: string[]): Promise<number> {
     throw e;
   }
   streamsByLcore.forEach((ss, i) => say(`Lcore ${eal.lcores[i]}: TX port${ss.length > 1 ? 's' : ''} ${ss.join(', ')}`));
+  const links = new LinkWatch(eal.vdevs, ports.map((p) => p.name), say);
   const watch = new RunWatch(group, { report: () => all.map((s) => `port ${s} (${ports[s].name}): sent ${ctl.sent(s)} frames so far`) });
   const t0 = Date.now();
   let last = { t: t0, sent: all.map(() => 0), bytes: all.map(() => 0) };
@@ -256,6 +258,7 @@ export async function runPktgen(argv: string[]): Promise<number> {
   group.stop();
   await watch.finished;
   watch.close();
+  links.close();
   const failure = watch.failure;
   const secs = (Date.now() - t0) / 1000;
   for (const p of [...ports, ...sources]) p.close();

@@ -10,6 +10,7 @@ import { parseEal, splitAtDashDash } from '../eal/options';
 import { Mempool } from '../mempool/mempool';
 import { portHandle } from '../port/registry';
 import { Args } from './args';
+import { LinkWatch } from './link-watch';
 import { RunWatch } from './watch';
 import { checkLcores, openPorts, rate, spread } from './ports';
 
@@ -46,6 +47,7 @@ export async function runSink(argv: string[]): Promise<number> {
   const config: SinkLcoreConfig = { pool: pool.buffer, ports: ports.map(portHandle), portsByLcore: spread(ports.map((_, i) => i), n), burst: 32, counters };
   const group = LcoreGroup.launch({ lcores: eal.lcores.slice(0, n), app: 'sink', config });
   say(`sink: ${ports.map((p) => p.name).join(', ')} on lcore${n > 1 ? 's' : ''} ${eal.lcores.slice(0, n).join(', ')}`);
+  const links = new LinkWatch(eal.vdevs, ports.map((p) => p.name), say);
   const watch = new RunWatch(group, { report: () => [`sink: stopped by force after ${total(K_FRAMES)} frames (${total(K_TAGGED)} from pktgen)`] });
   const t0 = Date.now();
   let last = { t: t0, frames: 0 };
@@ -71,6 +73,7 @@ export async function runSink(argv: string[]): Promise<number> {
   group.stop();
   const results = (await watch.finished) as { result: unknown }[];
   watch.close();
+  links.close();
   const failure = watch.failure;
   const secs = (Date.now() - t0) / 1000;
   const pstats = ports.map((p) => ({ port: p.id, name: p.name, ...p.stats() }));

@@ -1,0 +1,57 @@
+// Says, once, when the interface behind a port disappears mid-run (`ip link
+// del`, a container's veth torn down): the port's tx failures and silence
+// then have a visible cause. The run goes on: the other ports keep working,
+// and the books still balance at the end.
+//
+// The interface list comes from /proc/self/net/dev, which shows the network
+// namespace this process is in (sysfs would show the namespace of whoever
+// mounted it, which differs under `nsenter --net`).
+import * as fs from 'node:fs';
+import { parseDevargs } from '../port/devargs';
+
+const PERIOD_MS = 250;
+
+export function interfacesNow(): Set<string> {
+  const names = new Set<string>();
+  for (const line of fs.readFileSync('/proc/self/net/dev', 'utf8').split('\n')) {
+    const m = /^\s*([^:\s]+):/.exec(line);
+    if (m) names.add(m[1]);
+  }
+  return names;
+}
+
+export class LinkWatch {
+  private readonly timer: NodeJS.Timeout | undefined;
+  private readonly watched: { port: number; name: string; iface: string; gone: boolean }[] = [];
+
+  /** `vdevs` in port order; `names` the ports' names. */
+  constructor(vdevs: readonly string[], names: readonly string[], private readonly say: (line: string) => void) {
+    vdevs.forEach((v, port) => {
+      const iface = parseDevargs(v).args.get('iface');
+      if (iface) this.watched.push({ port, name: names[port], iface, gone: false });
+    });
+    if (this.watched.length > 0) {
+      this.timer = setInterval(() => this.check(), PERIOD_MS);
+      this.timer.unref();
+    }
+  }
+
+  /** Reports every watched interface that is gone and was not reported yet. */
+  check(): void {
+    let now: Set<string>;
+    try {
+      now = interfacesNow();
+    } catch {
+      return; // no /proc: nothing to say
+    }
+    for (const w of this.watched) {
+      if (w.gone || now.has(w.iface)) continue;
+      w.gone = true;
+      this.say(`port ${w.port} (${w.name}): interface ${w.iface} is gone: the port can no longer send or receive`);
+    }
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+}
