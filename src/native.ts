@@ -25,6 +25,11 @@ interface Shim {
   mem_copy_unregister(id: number): number;
   mem_copy_burst(id: number, n: number): number;
   fd_write(fd: number, view: Uint8Array, offset: number, len: number): number;
+  evfd_create(): number;
+  evfd_signal(fd: number): number;
+  wait_set_create(fds: Int32Array): number;
+  wait_set_free(id: number): number;
+  wait_poll(id: number, timeoutMs: number): number;
   clock_realtime(out: Float64Array): number;
   clock_mono_us(): number;
   clock_mono_ns(out: Float64Array): number;
@@ -264,6 +269,31 @@ export function memCopyBurst(id: number, n: number): number {
  */
 export function fdWrite(fd: number, view: Uint8Array, offset: number, len: number): number {
   return shim.fd_write(fd, view, offset, len);
+}
+
+/** A non-blocking eventfd (an lcore's wake-up line), or -errno. */
+export function evfdCreate(): number {
+  return shim.evfd_create();
+}
+
+/** Wakes whoever waits on eventfd `fd` (0, or -errno). */
+export function evfdSignal(fd: number): number {
+  return shim.evfd_signal(fd);
+}
+
+/** Registers fds for waitPoll: fds[0] is the waiter's eventfd, the rest are rx fds. Returns an id or -errno. */
+export function waitSetCreate(fds: Int32Array): number {
+  if (fds.length < 1 || fds.length > 64) throw new RangeError(`wait set of ${fds.length} fds (1..64)`);
+  return shim.wait_set_create(fds);
+}
+
+export function waitSetFree(id: number): void {
+  shim.wait_set_free(id);
+}
+
+/** Blocks until an fd of set `id` is readable or `timeoutMs` passes: ready fds, 0, or -errno. */
+export function waitPoll(id: number, timeoutMs: number): number {
+  return shim.wait_poll(id, timeoutMs);
 }
 
 /**

@@ -64,6 +64,7 @@ runConformance({
       rxBurst: (q, b, max) => (real ? real.rxBurst(q, b, max) : 0),
       txBurst: (q, b, n) => real!.txBurst(q, b, n),
       stats: () => real!.stats(),
+      rxWake: () => null,
       close: () => real?.close(),
     };
     return {

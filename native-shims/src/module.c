@@ -55,6 +55,11 @@ NAPI_MODULE_INIT() {
       export_fn(env, exports, "mem_copy_unregister", tsfwd_mem_copy_unregister) != napi_ok ||
       export_fn(env, exports, "mem_copy_burst", tsfwd_mem_copy_burst) != napi_ok ||
       export_fn(env, exports, "fd_write", tsfwd_fd_write) != napi_ok ||
+      export_fn(env, exports, "evfd_create", tsfwd_evfd_create) != napi_ok ||
+      export_fn(env, exports, "evfd_signal", tsfwd_evfd_signal) != napi_ok ||
+      export_fn(env, exports, "wait_set_create", tsfwd_wait_set_create) != napi_ok ||
+      export_fn(env, exports, "wait_set_free", tsfwd_wait_set_free) != napi_ok ||
+      export_fn(env, exports, "wait_poll", tsfwd_wait_poll) != napi_ok ||
       export_fn(env, exports, "clock_realtime", tsfwd_clock_realtime) != napi_ok ||
       export_fn(env, exports, "clock_mono_us", tsfwd_clock_mono_us) != napi_ok ||
       export_fn(env, exports, "clock_mono_ns", tsfwd_clock_mono_ns) != napi_ok ||

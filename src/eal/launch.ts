@@ -8,9 +8,10 @@
 // the 'error'/'exit' events of a dedicated Worker name the lcore directly.
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { getAffinity } from '../native';
+import * as fs from 'node:fs';
+import { evfdSignal, getAffinity } from '../native';
 import { AppRef, resolveApp } from './app';
-import { CTL_CPU, CTL_STATE, CTL_STOP, LcoreState, controlBytesFor, lcoreWord } from './control';
+import { CTL_CPU, CTL_STATE, CTL_STOP, CTL_WAKE_FD, LcoreState, controlBytesFor, lcoreWord } from './control';
 import { formatCoreList } from './corelist';
 import type { LcoreWorkerData } from './lcore-worker';
 
@@ -97,6 +98,13 @@ export class LcoreGroup {
     Atomics.store(this.control, CTL_STOP, 1);
     // Wakes any lcore sleeping on the flag (an idle lcore may Atomics.wait on it).
     Atomics.notify(this.control, CTL_STOP);
+    // Wakes lcores blocked in poll() (--poll-mode interrupt). Observes the fd
+    // each publishes before its first wait; an lcore that publishes after this
+    // load sees the stop flag before it waits (the Idler checks it last).
+    for (let i = 0; i < this.lcores.length; i++) {
+      const fd = Atomics.load(this.control, lcoreWord(i, CTL_WAKE_FD)) - 1;
+      if (fd >= 0) evfdSignal(fd);
+    }
   }
 
   /** Number of lcores that have pinned themselves and entered their app. */
@@ -141,6 +149,12 @@ export class LcoreGroup {
       });
     });
     return Promise.all(workers.map(one)).then((results) => {
+      // The lcores' eventfds are closed here, once nobody can signal or wait on
+      // them: an lcore closing its own would race stop() writing to a reused fd.
+      for (let i = 0; i < this.lcores.length; i++) {
+        const fd = Atomics.exchange(this.control, lcoreWord(i, CTL_WAKE_FD), 0) - 1;
+        if (fd >= 0) fs.closeSync(fd);
+      }
       if (firstError) throw firstError;
       return results;
     });

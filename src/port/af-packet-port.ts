@@ -7,7 +7,7 @@
 import type { Mempool } from '../mempool/mempool';
 import { afpBind, afpRx, afpSetMbufs, afpTx, afpUnbind, errnoName } from '../native';
 import { RX_NOMBUF, rxLine, sumStats, txLine } from './stats';
-import { Port, PortError, PortHandle, PortStats } from './types';
+import { Port, PortError, PortHandle, PortStats, RxWake } from './types';
 
 /** Frames per native call (AFP_MAX_BURST in afp.h; a test checks they agree). */
 export const AFP_MAX_BURST = 512;
@@ -97,6 +97,8 @@ export class AfPacketPort implements Port {
   }
 
   stats(): PortStats { return sumStats(this.h.stats, this.nbQueues); }
+  /** The queue's socket: poll() says POLLIN once a frame is in its rx ring or queue (packet(7)). */
+  rxWake(queue: number): RxWake { return { fd: (this.h.state as AfpState).fds[queue] }; }
 
   /** Returns stashed mbufs to the pool and drops this thread's bindings (the sockets stay open). */
   close(): void {

@@ -7,7 +7,7 @@
 import type { Mempool } from '../mempool/mempool';
 import { XSK_IO, addressOf, errnoName, xskBind, xskRxIo, xskSetMbufs, xskTxIo, xskUnbind } from '../native';
 import { RX_NOMBUF, rxLine, sumStats } from './stats';
-import { Port, PortError, PortHandle, PortStats } from './types';
+import { Port, PortError, PortHandle, PortStats, RxWake } from './types';
 
 /** Frames per native call (XSK_MAX_BURST in xsk.h). */
 export const XSK_MAX_BURST = 512;
@@ -114,6 +114,8 @@ export class AfXdpPort implements Port {
   }
 
   stats(): PortStats { return sumStats(this.h.stats, this.nbQueues); }
+  /** The queue's XSK: poll() says POLLIN once its rx ring has descriptors. */
+  rxWake(queue: number): RxWake { return { fd: (this.h.state as XskState).fds[queue] }; }
 
   /** Returns stashed mbufs to the pool and drops this thread's bindings (the sockets stay open). */
   close(): void {

@@ -5,7 +5,7 @@ import { Mempool } from '../mempool/mempool';
 import { boolArg, intArg } from './devargs';
 import { virtualMac } from './registry';
 import { RX_BYTES, RX_NOMBUF, RX_PACKETS, TX_BYTES, TX_PACKETS, rxLine, statsBytesFor, sumStats, txLine } from './stats';
-import { OpenContext, Port, PortDriver, PortHandle, PortStats } from './types';
+import { OpenContext, Port, PortDriver, PortHandle, PortStats, RxWake } from './types';
 
 interface NullState { size: number; copy: boolean }
 
@@ -74,6 +74,8 @@ class NullPort implements Port {
   }
 
   stats(): PortStats { return sumStats(this.h.stats, this.nbQueues); }
+  /** Always has frames: never waited for. */
+  rxWake(): RxWake { return null; }
   close(): void { /* nothing per thread */ }
 }
 

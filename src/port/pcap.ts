@@ -27,7 +27,7 @@ import { IDX_LEN, IDX_OFF, IDX_TS_HI, IDX_TS_LO, IDX_WORDS, attachImage } from '
 import { CaptureError, loadCapture } from './pcap-load';
 import { openTx, txTarget, writeAll } from './pcap-writer';
 import { RX_BYTES, RX_ERRORS, RX_NOMBUF, RX_PACKETS, TX_BYTES, TX_ERRORS, TX_PACKETS, rxLine, statsBytesFor, sumStats, txLine } from './stats';
-import { OpenContext, Port, PortDriver, PortError, PortHandle, PortStats } from './types';
+import { OpenContext, Port, PortDriver, PortError, PortHandle, PortStats, RxWake } from './types';
 
 interface PcapState {
   /** Capture image, or null without rx_pcap. */
@@ -211,6 +211,8 @@ class PcapPort implements Port {
   }
 
   stats(): PortStats { return sumStats(this.h.stats, 1); }
+  /** A file: never waited for. */
+  rxWake(): RxWake { return null; }
 
   close(): void {
     if (this.rxCopy >= 0) memCopyUnregister(this.rxCopy);

@@ -4,7 +4,7 @@
 // name, as rte_vdev does; each driver module loads on first use.
 import type { Mempool } from '../mempool/mempool';
 import { parseDevargs } from './devargs';
-import { Port, PortDriver, PortError, PortHandle, PortStats } from './types';
+import { Port, PortDriver, PortError, PortHandle, PortStats, RxWake } from './types';
 
 const DRIVERS: Record<string, () => PortDriver> = {
   /* eslint-disable @typescript-eslint/no-require-imports */
@@ -103,6 +103,7 @@ class OwnedPort implements Port {
   rxBurst(queue: number, mbufs: Uint32Array, max: number): number { return this.inner.rxBurst(queue, mbufs, max); }
   txBurst(queue: number, mbufs: Uint32Array, n: number): number { return this.inner.txBurst(queue, mbufs, n); }
   stats(): PortStats { return this.inner.stats(); }
+  rxWake(queue: number): RxWake { return this.inner.rxWake(queue); }
   close(): void {
     if (this.closed) return;
     this.closed = true;

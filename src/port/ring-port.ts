@@ -8,7 +8,7 @@ import { Ring } from '../ring/ring';
 import { intArg } from './devargs';
 import { virtualMac } from './registry';
 import { RX_BYTES, RX_PACKETS, TX_BYTES, TX_PACKETS, rxLine, statsBytesFor, sumStats, txLine } from './stats';
-import { OpenContext, Port, PortDriver, PortError, PortHandle, PortStats } from './types';
+import { OpenContext, Port, PortDriver, PortError, PortHandle, PortStats, RxWake } from './types';
 
 interface RingState { rx: SharedArrayBuffer; tx: SharedArrayBuffer }
 
@@ -75,6 +75,8 @@ class RingPort implements Port {
   }
 
   stats(): PortStats { return sumStats(this.h.stats, 1); }
+  /** The producer (the peer's tx) rings the doorbell of a consumer that sleeps. */
+  rxWake(): RxWake { return { ring: this.rxRing }; }
   close(): void { /* nothing per thread */ }
 }
 

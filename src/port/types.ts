@@ -2,6 +2,7 @@
 // lcore use a port opened in the main thread. OS resources (fds, mappings)
 // are process-wide, so a handle carries their numbers, never JS objects.
 import type { Mempool } from '../mempool/mempool';
+import type { Ring } from '../ring/ring';
 
 /** Counters as in rte_eth_stats. */
 export interface PortStats {
@@ -30,9 +31,19 @@ export interface Port {
   /** Sends `mbufs[0..sent)` and takes ownership of them; the caller frees the rest. */
   txBurst(queue: number, mbufs: Uint32Array, n: number): number;
   stats(): PortStats;
+  /** How an lcore in --poll-mode interrupt sleeps until rx queue `queue` has frames (see RxWake). */
+  rxWake(queue: number): RxWake;
   /** Owner (main thread): releases the device. Attached copy (lcore): detaches. */
   close(): void;
 }
+
+/**
+ * What an idle lcore can block on for one rx queue: a file descriptor that
+ * poll() reports readable when frames wait (sockets), a ring whose producer
+ * rings the consumer's doorbell, or nothing (net_null always has frames,
+ * net_pcap reads a file): such a queue is never waited for, only napped on.
+ */
+export type RxWake = { fd: number; ring?: undefined } | { ring: Ring; fd?: undefined } | null;
 
 /** Structured-cloneable description of an open port, passed to lcores. */
 export interface PortHandle {

@@ -13,7 +13,7 @@ import { VXLAN_HLEN, vxlanVni } from '../net/vxlan';
 import {
   RX_BYTES, RX_ERRORS, RX_MISSED, RX_NOMBUF, RX_OERRORS, RX_PACKETS, TX_BYTES, TX_ERRORS, TX_PACKETS, rxLine, sumStats, txLine,
 } from './stats';
-import { Port, PortError, PortHandle, PortStats } from './types';
+import { Port, PortError, PortHandle, PortStats, RxWake } from './types';
 
 /** What a net_udp handle's `state` holds (structured-cloneable). */
 export interface UdpState {
@@ -169,6 +169,9 @@ export class UdpPort implements Port {
     st[TX_ERRORS] += errors;
     return done;
   }
+
+  /** The socket: readable once a datagram waits. */
+  rxWake(): RxWake { return { fd: (this.h.state as UdpState).fd }; }
 
   stats(): PortStats {
     return sumStats(this.h.stats, 1);

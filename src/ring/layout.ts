@@ -12,6 +12,13 @@ export const RING_MAGIC_W = 0;
 export const RING_CAPACITY = 1; // power of two; all `capacity` slots are usable
 export const RING_MASK = 2;
 export const RING_FLAGS = 3;
+// Doorbell (--poll-mode interrupt): a consumer about to sleep publishes its
+// eventfd, then sets SLEEPING; a producer that sees SLEEPING after publishing
+// slots clears it and writes the eventfd. Both words live on the read-mostly
+// first line: producers read SLEEPING on every enqueue, it is written only
+// when a consumer goes to sleep or wakes.
+export const RING_CONS_SLEEPING = 4; // 1: the consumer sleeps until the doorbell rings
+export const RING_CONS_WAKE_FD = 5;  // the sleeping consumer's eventfd
 
 export const RING_PROD_HEAD = 16; // byte 64: next slot a producer will claim
 export const RING_PROD_TAIL = 32; // byte 128: slots below are visible to consumers

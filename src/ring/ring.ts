@@ -4,10 +4,11 @@
 // as possible) calls sharing one path. Mirrors __rte_ring_move_prod_head /
 // __rte_ring_update_tail from DPDK's rte_ring_c11_pvt.h.
 import {
-  RING_CAPACITY, RING_CONS_HEAD, RING_CONS_TAIL, RING_FLAGS, RING_F_SC_DEQ, RING_F_SP_ENQ,
+  RING_CAPACITY, RING_CONS_HEAD, RING_CONS_SLEEPING, RING_CONS_WAKE_FD, RING_CONS_TAIL, RING_FLAGS, RING_F_SC_DEQ, RING_F_SP_ENQ,
   RING_HEADER_BYTES, RING_MAGIC, RING_MAGIC_W, RING_MASK, RING_MAX_CAPACITY, RING_PROD_HEAD,
   RING_PROD_TAIL, RING_SLOTS_W, isPowerOfTwo, ringBytesFor,
 } from './layout';
+import { evfdSignal } from '../native';
 import { backoff } from './relax';
 
 export interface RingCreateOptions {
@@ -160,7 +161,40 @@ export class Ring {
     // load in dequeueInto.
     Atomics.store(h, RING_PROD_TAIL, next);
     this.after = free - n;
+    // Observes a consumer gone to sleep; pairs with the SLEEPING store in
+    // armDoorbell. Loaded after the PROD_TAIL store: either the consumer's
+    // re-check after arming sees these slots, or this load sees it asleep.
+    if (Atomics.load(h, RING_CONS_SLEEPING) !== 0) this.ringDoorbell();
     return n;
+  }
+
+  private ringDoorbell(): void {
+    // Only one producer writes the eventfd per sleep; pairs with the store in armDoorbell.
+    if (Atomics.compareExchange(this.h, RING_CONS_SLEEPING, 1, 0) === 1) {
+      // Observes the fd published before SLEEPING was set (armDoorbell).
+      evfdSignal(Atomics.load(this.h, RING_CONS_WAKE_FD));
+    }
+  }
+
+  /**
+   * Consumer about to sleep: asks producers to write `fd` on their next
+   * enqueue. Returns false (and disarms) if entries are already waiting, so
+   * no wake-up can be missed between the last empty poll and the sleep.
+   */
+  armDoorbell(fd: number): boolean {
+    // Publishes the eventfd before the flag; pairs with the load in ringDoorbell.
+    Atomics.store(this.h, RING_CONS_WAKE_FD, fd);
+    // Publishes "asleep"; pairs with the load after the PROD_TAIL store in enqueueFrom.
+    Atomics.store(this.h, RING_CONS_SLEEPING, 1);
+    if (this.count() === 0) return true;
+    this.disarmDoorbell();
+    return false;
+  }
+
+  /** Consumer awake again: producers need not ring. */
+  disarmDoorbell(): void {
+    // Publishes "awake"; pairs with the compareExchange in ringDoorbell.
+    Atomics.store(this.h, RING_CONS_SLEEPING, 0);
   }
 
   /**

@@ -1,0 +1,125 @@
+/* Sleeping lcores (EAL --poll-mode interrupt). Each lcore owns an eventfd that
+ * the main thread writes to stop it and ring producers write as a doorbell;
+ * the lcore blocks in poll() on that eventfd plus the rx fds of its queues.
+ * A set of fds is registered once, so a wait unwraps no array. */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+#include "shim.h"
+
+#define WAIT_SLOT_BITS 8
+#define WAIT_SETS (1 << WAIT_SLOT_BITS)
+#define WAIT_FDS 64
+
+struct wait_set {
+  uint32_t id; /* 0: free */
+  int n;
+  struct pollfd fds[WAIT_FDS]; /* fds[0]: the lcore's eventfd */
+};
+
+static struct wait_set sets[WAIT_SETS];
+static uint32_t sets_gen;
+static pthread_mutex_t sets_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static struct wait_set *set_of(int32_t id) {
+  if (id <= 0) return NULL;
+  struct wait_set *s = &sets[(uint32_t)id & (WAIT_SETS - 1)];
+  return s->id == (uint32_t)id ? s : NULL;
+}
+
+/* evfd_create() -> fd | -errno. Non-blocking: a wake that nobody waits for
+ * just leaves the counter set, and the next wait returns at once. */
+napi_value tsfwd_evfd_create(napi_env env, napi_callback_info info) {
+  int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  return tsfwd_int(env, fd < 0 ? -errno : fd);
+}
+
+/* evfd_signal(fd) -> 0 | -errno. EAGAIN (counter saturated) still means
+ * "woken", so it counts as success. */
+napi_value tsfwd_evfd_signal(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int32_t fd;
+  TSFWD_CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1 || !tsfwd_arg_i32(env, argv[0], &fd) || fd < 0) return tsfwd_int(env, -EINVAL);
+  uint64_t one = 1;
+  for (;;) {
+    if (write(fd, &one, sizeof one) == (ssize_t)sizeof one) return tsfwd_int(env, 0);
+    if (errno == EINTR) continue;
+    return tsfwd_int(env, errno == EAGAIN ? 0 : -errno);
+  }
+}
+
+/* wait_set_create(fds: Int32Array) -> id | -errno; fds[0] is the eventfd,
+ * the rest are polled for POLLIN. */
+napi_value tsfwd_wait_set_create(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  bool is_ta = false;
+  napi_typedarray_type type;
+  size_t n;
+  void *data;
+  TSFWD_CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1 || napi_is_typedarray(env, argv[0], &is_ta) != napi_ok || !is_ta ||
+      napi_get_typedarray_info(env, argv[0], &type, &n, &data, NULL, NULL) != napi_ok ||
+      type != napi_int32_array || n < 1 || n > WAIT_FDS)
+    return tsfwd_int(env, -EINVAL);
+  const int32_t *fds = data;
+  for (size_t i = 0; i < n; i++)
+    if (fds[i] < 0) return tsfwd_int(env, -EBADF);
+  pthread_mutex_lock(&sets_lock);
+  for (uint32_t slot = 0; slot < WAIT_SETS; slot++) {
+    struct wait_set *s = &sets[slot];
+    if (s->id != 0) continue;
+    s->n = (int)n;
+    for (size_t i = 0; i < n; i++) {
+      s->fds[i].fd = fds[i];
+      s->fds[i].events = POLLIN;
+      s->fds[i].revents = 0;
+    }
+    s->id = tsfwd_slot_id(&sets_gen, slot, WAIT_SLOT_BITS);
+    pthread_mutex_unlock(&sets_lock);
+    return tsfwd_int(env, s->id);
+  }
+  pthread_mutex_unlock(&sets_lock);
+  return tsfwd_int(env, -ENOSPC);
+}
+
+/* wait_set_free(id) -> 0 | -EINVAL. Closes nothing: the fds belong to others. */
+napi_value tsfwd_wait_set_free(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int32_t id;
+  TSFWD_CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1 || !tsfwd_arg_i32(env, argv[0], &id)) return tsfwd_int(env, -EINVAL);
+  pthread_mutex_lock(&sets_lock);
+  struct wait_set *s = set_of(id);
+  if (s) s->id = 0;
+  pthread_mutex_unlock(&sets_lock);
+  return tsfwd_int(env, s ? 0 : -EINVAL);
+}
+
+/* wait_poll(id, timeout_ms) -> ready fds (0 on timeout) | -errno. Drains the
+ * eventfd when it fired, so the next wait blocks again. Only the set's owner
+ * (one lcore) calls this, so the set needs no lock here. */
+napi_value tsfwd_wait_poll(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  int32_t id, timeout;
+  TSFWD_CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 2 || !tsfwd_arg_i32(env, argv[0], &id) || !tsfwd_arg_i32(env, argv[1], &timeout))
+    return tsfwd_int(env, -EINVAL);
+  struct wait_set *s = set_of(id);
+  if (!s) return tsfwd_int(env, -EINVAL);
+  int r = poll(s->fds, (nfds_t)s->n, timeout);
+  if (r < 0) return tsfwd_int(env, errno == EINTR ? 0 : -errno);
+  if (r > 0 && (s->fds[0].revents & POLLIN)) {
+    uint64_t v;
+    while (read(s->fds[0].fd, &v, sizeof v) < 0 && errno == EINTR) {
+    }
+  }
+  return tsfwd_int(env, r);
+}

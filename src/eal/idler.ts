@@ -1,0 +1,127 @@
+// The lcore side of the poll modes (poll-mode.ts) and of per-lcore busy-ness.
+// An lcore calls `poll(got)` once per loop iteration with the frames that
+// iteration handled. It counts polls and empty polls, measures the time spent
+// in iterations that did work (busy) and asleep, and in adaptive or interrupt
+// mode puts the thread to sleep after a run of empty polls.
+//
+// Busy time: one clock read per poll; the interval since the previous poll is
+// the iteration just finished, and it counts as busy if it handled a frame
+// (DPDK's lcore poll busyness works the same way, with the TSC).
+import { LcoreContext, stopped } from './app';
+import { CTL_STOP, CTL_WAKE_FD, lcoreWord } from './control';
+import { PollConfig } from './poll-mode';
+import { MONO_US_MASK, evfdCreate, monoUs, waitPoll, waitSetCreate, waitSetFree } from '../native';
+import type { Ring } from '../ring/ring';
+import type { RxWake } from '../port/types';
+
+// Words of an lcore's stats line (8 Float64s), shared by every lcore app.
+export const L_POLLS = 0;     // loop iterations (rx polls of all its queues)
+export const L_EMPTY = 1;     // iterations in which no queue returned a frame
+export const L_SLEEP_US = 2;  // time asleep (naps and blocked waits), µs
+export const L_BUSY_US = 3;   // time in iterations that handled a frame, µs
+export const L_SLEEPS = 4;    // naps and waits entered
+
+const MODE_BUSY = 0;
+const MODE_NAP = 1;
+const MODE_BLOCK = 2;
+const FIRST_NAP_US = 16;
+// A blocked lcore also wakes this often: a safety net, never the mechanism.
+const BLOCK_MAX_MS = 1000;
+
+export class Idler {
+  /** busy, adaptive, or interrupt; interrupt with an unwaitable queue naps. */
+  readonly mode: 'busy' | 'adaptive' | 'interrupt';
+  private readonly m: number;
+  private readonly emptyMax: number;
+  private readonly maxNapUs: number;
+  private readonly control: Int32Array;
+  private readonly rings: Ring[];
+  private readonly waitSet: number = -1;
+  private readonly evfd: number = -1;
+  private empty = 0;
+  private napUs = FIRST_NAP_US;
+  private last: number;
+
+  /**
+   * `wakes`: one per rx queue the lcore polls; `line`/`base`: its stats line;
+   * `beforeSleep`: drains what must not wait through a sleep (buffered tx).
+   */
+  constructor(private readonly ctx: LcoreContext, cfg: PollConfig, wakes: readonly RxWake[],
+    private readonly line: Float64Array, private readonly base: number, private readonly beforeSleep?: () => void) {
+    this.control = ctx.control;
+    this.emptyMax = cfg.emptyPolls;
+    this.maxNapUs = cfg.maxSleepUs;
+    this.rings = [];
+    const fds: number[] = [];
+    let blockable = wakes.length > 0;
+    for (const w of wakes) {
+      if (w === null) blockable = false;
+      else if (w.ring) this.rings.push(w.ring);
+      else fds.push(w.fd);
+    }
+    if (cfg.mode === 'interrupt' && blockable && fds.length < 64) {
+      const evfd = evfdCreate();
+      if (evfd < 0) throw new Error(`poll-mode interrupt: cannot create an eventfd (errno ${-evfd})`);
+      // Publishes the fd stop() writes to; pairs with the load in LcoreGroup.stop().
+      Atomics.store(this.control, lcoreWord(ctx.index, CTL_WAKE_FD), evfd + 1);
+      this.evfd = evfd;
+      this.waitSet = waitSetCreate(Int32Array.from([evfd, ...fds]));
+      if (this.waitSet < 0) throw new Error(`poll-mode interrupt: cannot register ${fds.length + 1} fds (errno ${-this.waitSet})`);
+      this.m = MODE_BLOCK;
+      this.mode = 'interrupt';
+    } else {
+      this.m = cfg.mode === 'busy' ? MODE_BUSY : MODE_NAP;
+      this.mode = cfg.mode === 'busy' ? 'busy' : 'adaptive';
+    }
+    this.last = monoUs();
+  }
+
+  /** Once per loop iteration, after it: `got` frames handled (0: an empty poll). */
+  poll(got: number): void {
+    const line = this.line;
+    const b = this.base;
+    const now = monoUs();
+    const dt = (now - this.last) & MONO_US_MASK;
+    this.last = now;
+    line[b + L_POLLS]++;
+    if (got > 0) {
+      line[b + L_BUSY_US] += dt;
+      this.empty = 0;
+      this.napUs = FIRST_NAP_US;
+      return;
+    }
+    line[b + L_EMPTY]++;
+    if (this.m === MODE_BUSY || ++this.empty < this.emptyMax) return;
+    this.empty = 0;
+    if (this.beforeSleep !== undefined) this.beforeSleep();
+    if (this.m === MODE_BLOCK) this.block();
+    else this.nap();
+    const after = monoUs();
+    line[b + L_SLEEP_US] += (after - this.last) & MONO_US_MASK;
+    line[b + L_SLEEPS]++;
+    this.last = after;
+  }
+
+  private nap(): void {
+    // Observes nothing new: sleeps up to napUs unless stop() notifies CTL_STOP
+    // (pairs with the Atomics.notify there), so a stop ends the nap at once.
+    Atomics.wait(this.control, CTL_STOP, 0, this.napUs / 1000);
+    const next = this.napUs * 2;
+    this.napUs = next > this.maxNapUs ? this.maxNapUs : next;
+  }
+
+  private block(): void {
+    const rings = this.rings;
+    let armed = 0;
+    while (armed < rings.length && rings[armed].armDoorbell(this.evfd)) armed++;
+    // Checked after publishing the wake fd (constructor) and arming the rings:
+    // a stop() or an enqueue from now on writes the eventfd.
+    if (armed === rings.length && !stopped(this.ctx)) waitPoll(this.waitSet, BLOCK_MAX_MS);
+    for (let i = 0; i < armed; i++) rings[i].disarmDoorbell();
+  }
+
+  /** After the loop: releases the wait set (the eventfd is closed by the lcore group). */
+  close(): void {
+    if (this.waitSet >= 0) waitSetFree(this.waitSet);
+  }
+}

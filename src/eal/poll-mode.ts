@@ -1,0 +1,31 @@
+// EAL poll modes: how an lcore spends the time when its queues are empty.
+//   busy       spin (DPDK's default): lowest latency, a whole CPU always.
+//   adaptive   after --empty-polls empty polls, nap; each nap doubles, up to
+//              --max-sleep-us; the first frame resets it (l3fwd-power's
+//              growing sleeps, OvS-DPDK's pmd-sleep-max).
+//   interrupt  after --empty-polls empty polls, block until a queue has work:
+//              poll() on the ports' fds, a ring's doorbell (rte_power_pmd_mgmt's
+//              "monitor", l3fwd-power's rx interrupts). A queue with nothing to
+//              block on (net_null, net_pcap) makes the lcore nap instead.
+import { UsageError } from './corelist';
+
+export type PollModeName = 'busy' | 'adaptive' | 'interrupt';
+
+export interface PollConfig {
+  mode: PollModeName;
+  /** Consecutive empty polls before an lcore naps or blocks (rte_power_pmd_mgmt's emptypoll_max is 512). */
+  emptyPolls: number;
+  /** Longest nap in adaptive mode, µs. */
+  maxSleepUs: number;
+}
+
+export const POLL_MODES: readonly PollModeName[] = ['busy', 'adaptive', 'interrupt'];
+
+export function defaultPoll(mode: PollModeName = 'busy'): PollConfig {
+  return { mode, emptyPolls: 512, maxSleepUs: 500 };
+}
+
+export function parsePollMode(v: string, cmd: string): PollModeName {
+  if (!(POLL_MODES as readonly string[]).includes(v)) throw new UsageError(`${cmd}: --poll-mode must be one of ${POLL_MODES.join(', ')}, got '${v}'`);
+  return v as PollModeName;
+}
