@@ -8,9 +8,10 @@ import { spawnSync } from 'node:child_process';
 import { Mempool } from '../src/mempool/mempool';
 import { openPort } from '../src/port/registry';
 import { BIN } from './helpers/cli-proc';
+import { FinalLine, balanceProblems } from './helpers/soak-final';
 import { runVolume } from './helpers/soak-volume';
 
-/** 10^7 in `npm test` (10^8 took longer than 30 s on the shared 2-CPU machine); `npm run soak` runs 10^8. */
+/** 10^7 in `npm test`, to keep it fast (10^8 took 29-40 s on the shared 2-CPU machine); `npm run soak` runs 10^8. */
 const VOLUME_FRAMES = 10_000_000;
 
 test('net_null count=N: rx hands out exactly N frames in total, then nothing, with no mbuf taken', async () => {
@@ -56,6 +57,21 @@ test('net_null count= errors are one line', async () => {
   const r = spawnSync(process.execPath, [BIN, 'l2fwd', '-l', '0', '--vdev', 'net_null0,count=x', '--', '-p', '0x1'], { encoding: 'utf8', timeout: 30_000 });
   assert.equal(r.status, 2);
   assert.equal(r.stderr, 'tsfwd: net_null0: devarg count=x must be an integer 0..9007199254740991\n');
+});
+
+test('the soak/volume checker catches an unbalanced port, a send mismatch and a leaked mbuf', () => {
+  const drops = { txFail: 2, badFrame: 0, ringFull: 0, imissed: 7, noMbuf: 0, ierrors: 0 };
+  const port = (n: number, ipackets: number, forwarded: number, opackets: number) => ({
+    port: n, name: `p${n}`, ipackets, opackets, ibytes: 0, obytes: 0, forwarded, generated: 0, dropped: { ...drops },
+  });
+  const good: FinalLine = { msg: 'final', ok: true, ports: [port(0, 10, 8, 5), port(1, 7, 5, 8)], mempool: { size: 64, inUse: 0 }, gcs: [0], maxRssKb: 1 };
+  assert.deepEqual(balanceProblems(good), []);
+  const bad: FinalLine = { ...good, ports: [port(0, 11, 8, 5), port(1, 7, 5, 9)], mempool: { size: 64, inUse: 3 } };
+  assert.deepEqual(balanceProblems(bad), [
+    'port 0: received 11 != forwarded 8 + dropped 2',
+    'port 1: sent 9 != forwarded from port 0 8',
+    'mempool: 3 of 64 mbufs still in use after stop',
+  ]);
 });
 
 test(`volume: ${VOLUME_FRAMES} frames through l2fwd net_null0 <-> net_ring1, exact counts both ways, no mbuf leak`, { timeout: 180_000 }, async () => {
