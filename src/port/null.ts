@@ -31,7 +31,7 @@ class NullPort implements Port {
   private readonly tx: Float64Array[];
   private readonly size: number;
   private readonly copy: boolean;
-  /** Frames rx may still hand out in total, -1 = unlimited (a number either way: one shape). */
+  /** Frames rx hands out in total (count=), -1 = unlimited: a number either way, so one shape. */
   private readonly count: number;
   private readonly template: Uint8Array;
 
