@@ -119,7 +119,7 @@ test('devargs errors are one clear line', async () => {
   const pool = Mempool.create({ n: 64, cacheSize: 0 });
   const cases: [string, RegExp][] = [
     ['net_bogus0', /^unknown driver for device 'net_bogus0' \(known: .*net_null.*\)$/],
-    ['net_null0,sizes=64', /^net_null0: unknown devarg 'sizes' \(net_null takes: size, copy, qpairs\)$/],
+    ['net_null0,sizes=64', /^net_null0: unknown devarg 'sizes' \(net_null takes: size, copy, qpairs, count\)$/],
     ['net_null0,size=10', /^net_null0: devarg size=10 must be an integer 14\.\.2048$/],
     ['net_null0,copy=yes', /^net_null0: devarg copy=yes must be 0 or 1$/],
     ['net_null0,size', /^net_null0: bad devarg 'size' \(expected key=value\)$/],

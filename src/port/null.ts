@@ -1,13 +1,15 @@
 // net_null: rx hands out `size`-byte frames as fast as the mempool allows, tx
 // frees everything (DPDK's null PMD). With copy=1 each rx frame gets a
 // template copied in, so the cost of touching frame data is measured too.
+// With count=N rx stops after exactly N frames (count=0: a tx-only port), so
+// a run has a known total to check every counter against.
 import { Mempool } from '../mempool/mempool';
 import { boolArg, intArg } from './devargs';
 import { virtualMac } from './registry';
 import { RX_BYTES, RX_NOMBUF, RX_PACKETS, TX_BYTES, TX_PACKETS, rxLine, statsBytesFor, sumStats, txLine } from './stats';
-import { OpenContext, Port, PortDriver, PortHandle, PortStats, RxWake } from './types';
+import { OpenContext, Port, PortDriver, PortError, PortHandle, PortStats, RxWake } from './types';
 
-interface NullState { size: number; copy: boolean }
+interface NullState { size: number; copy: boolean; count: number }
 
 /** The frame copy=1 writes: broadcast, EtherType 0x88b5 (local experimental), payload i & 0xff. */
 export function nullTemplate(size: number, mac: readonly number[]): Uint8Array {
@@ -29,6 +31,8 @@ class NullPort implements Port {
   private readonly tx: Float64Array[];
   private readonly size: number;
   private readonly copy: boolean;
+  /** Frames rx hands out in total (count=), -1 = unlimited: a number either way, so one shape. */
+  private readonly count: number;
   private readonly template: Uint8Array;
 
   constructor(private readonly h: PortHandle, private readonly mp: Mempool) {
@@ -39,6 +43,7 @@ class NullPort implements Port {
     this.nbQueues = h.nbQueues;
     this.size = st.size;
     this.copy = st.copy;
+    this.count = st.count;
     this.template = nullTemplate(st.size, h.mac);
     this.rx = Array.from({ length: h.nbQueues }, (_, q) => rxLine(h.stats, q));
     this.tx = Array.from({ length: h.nbQueues }, (_, q) => txLine(h.stats, q));
@@ -47,7 +52,13 @@ class NullPort implements Port {
   rxBurst(queue: number, mbufs: Uint32Array, max: number): number {
     const mp = this.mp;
     const st = this.rx[queue];
-    if (max === 0) return 0;
+    if (this.count >= 0) {
+      // The queue's own rx counter is the number handed out so far: count=
+      // implies one queue, and that counter has this lcore as its only writer.
+      const left = this.count - st[RX_PACKETS];
+      if (max > left) max = left;
+    }
+    if (max <= 0) return 0;
     if (mp.getBulk(mbufs, max) === 0) { st[RX_NOMBUF]++; return 0; }
     const size = this.size;
     for (let i = 0; i < max; i++) {
@@ -74,20 +85,22 @@ class NullPort implements Port {
   }
 
   stats(): PortStats { return sumStats(this.h.stats, this.nbQueues); }
-  /** Always has frames: never waited for. */
+  /** No fd to wait on (and without count= it always has frames): napped on, never waited for. */
   rxWake(): RxWake { return null; }
   close(): void { /* nothing per thread */ }
 }
 
 export const driver: PortDriver = {
   name: 'net_null',
-  keys: ['size', 'copy', 'qpairs'],
+  keys: ['size', 'copy', 'qpairs', 'count'],
   required: [],
   open(ctx: OpenContext): PortHandle {
     const size = intArg(ctx.name, ctx.args, 'size', 64, 14, ctx.pool.dataRoom);
     const copy = boolArg(ctx.name, ctx.args, 'copy', false);
     const nbQueues = intArg(ctx.name, ctx.args, 'qpairs', 1, 1, 64);
-    const state: NullState = { size, copy };
+    const count = intArg(ctx.name, ctx.args, 'count', -1, 0, Number.MAX_SAFE_INTEGER);
+    if (count >= 0 && nbQueues > 1) throw new PortError(`${ctx.name}: devarg count= needs qpairs=1 (it counts the frames of one rx queue)`);
+    const state: NullState = { size, copy, count };
     return { driver: 'net_null', id: ctx.id, name: ctx.name, mac: virtualMac(ctx.id), nbQueues, stats: new SharedArrayBuffer(statsBytesFor(nbQueues)), state };
   },
   attach: (h, pool) => new NullPort(h, pool),
