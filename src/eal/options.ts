@@ -3,6 +3,7 @@
 // accepted and ignored so copied DPDK command lines run unchanged.
 import { Args } from '../cli/args';
 import { UsageError, parseCoreList, parseCoreMask } from './corelist';
+import { PollConfig, PollModeName, defaultPoll, parsePollMode } from './poll-mode';
 
 export interface EalOptions {
   /** lcore ids (= CPUs), from -l or -c. */
@@ -11,6 +12,8 @@ export interface EalOptions {
   vdevs: string[];
   /** Number of mbufs (--mbufs), or undefined for the application's default. */
   mbufs?: number;
+  /** --poll-mode, --empty-polls, --max-sleep-us. */
+  poll: PollConfig;
 }
 
 /** Splits `argv` at the first `--` into EAL and application arguments. */
@@ -22,7 +25,9 @@ export function splitAtDashDash(argv: readonly string[]): [string[], string[]] {
 const IGNORED_WITH_VALUE = new Set(['-m', '-n', '--file-prefix', '--socket-mem', '--proc-type', '--log-level', '--huge-dir', '-r']);
 const IGNORED_FLAGS = new Set(['--no-pci', '--no-huge', '--no-telemetry', '--no-shconf', '--in-memory']);
 
-export function parseEal(argv: readonly string[], cmd: string): EalOptions {
+/** `pollMode`: the command's default poll mode (sink: interrupt; the rest: busy, as in DPDK). */
+export function parseEal(argv: readonly string[], cmd: string, pollMode: PollModeName = 'busy'): EalOptions {
+  const poll = defaultPoll(pollMode);
   let lcores: number[] | undefined;
   const vdevs: string[] = [];
   let mbufs: number | undefined;
@@ -36,9 +41,12 @@ export function parseEal(argv: readonly string[], cmd: string): EalOptions {
       lcores = parseCoreMask(a.value(o));
     } else if (o === '--vdev') vdevs.push(a.value(o));
     else if (o === '--mbufs') mbufs = a.int(o, 64, 1 << 24);
+    else if (o === '--poll-mode') poll.mode = parsePollMode(a.value(o), cmd);
+    else if (o === '--empty-polls') poll.emptyPolls = a.int(o, 1, 1 << 24);
+    else if (o === '--max-sleep-us') poll.maxSleepUs = a.int(o, 1, 1_000_000);
     else if (IGNORED_WITH_VALUE.has(o)) a.value(o);
     else if (IGNORED_FLAGS.has(o)) continue;
     else throw new UsageError(`${cmd}: unknown EAL option '${o}' (application options go after --)`);
   }
-  return { lcores: lcores ?? [0], vdevs, mbufs };
+  return { lcores: lcores ?? [0], vdevs, mbufs, poll };
 }
