@@ -10,19 +10,10 @@ import * as path from 'node:path';
 import { getAffinity } from '../src/native';
 import { Capture, genFwdSink, quietNs } from './helpers/afp-net';
 import { BIN, CliRun, finalJson, startCli, stopCli } from './helpers/cli-proc';
+import { needTool } from './helpers/need';
 import { TestNet, xskSkipReason } from './helpers/testnet';
 
-function skipReason(): string | undefined {
-  const r = xskSkipReason();
-  if (r) return r;
-  if (spawnSync('trafgen', ['-v']).error) {
-    if (process.env.CI === 'true') throw new Error('the AF_XDP l2fwd test must run under CI=true but trafgen is missing (apt-get install netsniff-ng)');
-    return 'needs trafgen (apt-get install -y netsniff-ng)';
-  }
-  return undefined;
-}
-
-const skip = skipReason();
+const skip = xskSkipReason() ?? needTool('trafgen', 'netsniff-ng');
 const cpus = getAffinity();
 const LCORE = String(cpus[cpus.length - 1]);
 const GEN_CPU = String(cpus[0]);
