@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Args } from '../src/cli/args';
+import type { Usage } from '../src/cli/usage';
 import { UsageError } from '../src/eal/corelist';
 import { getAffinity } from '../src/native';
 import { TOOLS, installMissing } from './comparators';
@@ -86,3 +87,22 @@ if (require.main === module) {
     process.exitCode = e instanceof UsageError ? 2 : 1;
   });
 }
+
+/** `tsfwd bench --help`: one line per option runBench accepts (test/cli-help.test.ts checks). */
+export const BENCH_USAGE: Usage = {
+  synopsis: [`tsfwd bench [${SCENARIO_NAMES.join('|')} ...] [--runs N] [--seconds S]`],
+  summary: '(npm run bench) median, min and max of N runs per scenario; writes bench/results/',
+  about: 'Runs the named scenarios (default: all) and prints a median table per scenario with a ratio to its baseline: ' +
+    'ring, mempool: micro (against dpdk-test\'s ring_perf_autotest); ports, core: net_null/ring/pcap ceiling, GCs, RSS; ' +
+    'udp: net_udp; fwd: gen -> fwd -> sink, tsfwd vs Linux bridge vs dpdk-testpmd, xdp-live and trafgen generators; ' +
+    'loop: --tx-first, tsfwd vs testpmd; gc: no GC under load. fwd, loop, gc and udp need root (skipped otherwise); ' +
+    'as root, missing comparators are installed with apt-get. Writes bench/results/*.md, *.json, *.svg.',
+  sections: [{
+    title: 'Options', options: [
+      ['--runs N', 'runs per case, 1..100 (default 5)'],
+      ['--seconds S', 'seconds per run, 0.05..60 (default 1)'],
+      ['-h, --help', 'this usage'],
+    ],
+  }],
+  examples: ['npm run bench -- ring mempool --runs 3', 'tsfwd bench fwd --seconds 2'],
+};

@@ -19,3 +19,4 @@ export { PortError } from './port/types';
 export { openPort, attachPort, portHandle, driverNames } from './port/registry';
 export { parseDevargs } from './port/devargs';
 export { withNetns } from './topo/netns';
+export { getOffloads, setOffloads, OFFLOAD_ALIASES } from './topo/offload';

@@ -11,6 +11,9 @@ interface Shim {
   cpu_yield(): number;
   mem_address(view: ArrayBufferView): number;
   netns_set(fd: number): number;
+  ethtool_feature_names(ifname: string, out: Uint8Array): number;
+  ethtool_features_get(ifname: string, out: Uint32Array): number;
+  ethtool_features_set(ifname: string, valid: Uint32Array, requested: Uint32Array): number;
   udp_socket(family: number, rcvbuf: number): number;
   udp_bind(fd: number, family: number, addr: string, port: number): number;
   udp_connect(fd: number, family: number, addr: string, port: number): number;
@@ -123,6 +126,33 @@ export function addressOf(view: ArrayBufferView): number {
 export function setNetns(fd: number): number {
   if (!Number.isInteger(fd) || fd < 0) throw new RangeError(`bad namespace fd ${fd}`);
   return shim.netns_set(fd);
+}
+
+// Offload features via SIOCETHTOOL (native-shims/src/ethtool.c), in the calling
+// thread's network namespace; src/topo/offload.ts gives them names.
+const checkIfname = (ifname: string): void => {
+  if (typeof ifname !== 'string' || !/^[^\s/:]{1,15}$/.test(ifname)) throw new RangeError(`bad interface name '${ifname}'`);
+};
+
+/** Bytes per feature name in ethtoolFeatureNames' output (ETH_GSTRING_LEN). */
+export const ETHTOOL_NAME_LEN = 32;
+
+/** Fills `out` with the kernel's feature names, ETHTOOL_NAME_LEN bytes each. Returns the count or -errno. */
+export function ethtoolFeatureNames(ifname: string, out: Uint8Array): number {
+  checkIfname(ifname);
+  return shim.ethtool_feature_names(ifname, out);
+}
+
+/** Fills `out` with available, requested, active, never_changed per feature word. Returns the word count or -errno. */
+export function ethtoolFeaturesGet(ifname: string, out: Uint32Array): number {
+  checkIfname(ifname);
+  return shim.ethtool_features_get(ifname, out);
+}
+
+/** Sets the features whose `valid` bit is set to their `requested` bit. Returns ETHTOOL_F_* flags (0: all applied) or -errno. */
+export function ethtoolFeaturesSet(ifname: string, valid: Uint32Array, requested: Uint32Array): number {
+  checkIfname(ifname);
+  return shim.ethtool_features_set(ifname, valid, requested);
 }
 
 // ---- net_udp (native-shims/src/udp.c) ----

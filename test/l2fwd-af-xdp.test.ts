@@ -10,19 +10,12 @@ import * as path from 'node:path';
 import { getAffinity } from '../src/native';
 import { Capture, genFwdSink, quietNs } from './helpers/afp-net';
 import { BIN, CliRun, finalJson, startCli, stopCli } from './helpers/cli-proc';
+import { needTool } from './helpers/need';
 import { TestNet, xskSkipReason } from './helpers/testnet';
 
-function skipReason(): string | undefined {
-  const r = xskSkipReason();
-  if (r) return r;
-  if (spawnSync('trafgen', ['-v']).error) {
-    if (process.env.CI === 'true') throw new Error('the AF_XDP l2fwd test must run under CI=true but trafgen is missing (apt-get install netsniff-ng)');
-    return 'needs trafgen (apt-get install -y netsniff-ng)';
-  }
-  return undefined;
-}
-
-const skip = skipReason();
+const xskSkip = xskSkipReason();
+// trafgen is the independent generator of the forwarding tests; pktgen's test needs none.
+const skip = xskSkip ?? needTool('trafgen', 'netsniff-ng');
 const cpus = getAffinity();
 const LCORE = String(cpus[cpus.length - 1]);
 const GEN_CPU = String(cpus[0]);
@@ -125,7 +118,7 @@ test('l2fwd over net_af_xdp stopped under full load: every mbuf returns, account
   }
 });
 
-test('pktgen over net_af_xdp: exact count and sizes on the peer\'s kernel counter, every mbuf back', { skip, timeout: 60_000 }, () => {
+test('pktgen over net_af_xdp: exact count and sizes on the peer\'s kernel counter, every mbuf back', { skip: xskSkip, timeout: 60_000 }, () => {
   const tn = new TestNet('xg');
   try {
     const g = quietNs(tn, 'g');

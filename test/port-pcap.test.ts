@@ -16,6 +16,7 @@ import { openPort, portHandle, virtualMac } from '../src/port/registry';
 import type { Port } from '../src/port/types';
 import { frameOf, runConformance, rxAll, testFrame } from './helpers/conformance';
 import { buildPcap, parseTcpdumpHex, readPcap, swapPcap, tsText } from './helpers/pcap-file';
+import { needTool } from './helpers/need';
 import { TestNet, netSkipReason } from './helpers/testnet';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsfwd-pcap-'));
@@ -23,14 +24,7 @@ after(() => fs.rmSync(dir, { recursive: true, force: true }));
 const file = (name: string): string => path.join(dir, name);
 let nextId = 0;
 
-function tcpdumpSkip(): string | undefined {
-  const net = netSkipReason();
-  if (net) return net;
-  if (spawnSync('tcpdump', ['--version']).status === 0) return undefined;
-  if (process.env.CI === 'true') throw new Error('tcpdump tests must run under CI=true but tcpdump is not installed');
-  return 'needs tcpdump (apt-get install tcpdump)';
-}
-const TCPDUMP_SKIP = tcpdumpSkip();
+const TCPDUMP_SKIP = netSkipReason() ?? needTool('tcpdump');
 
 /** The mbuf's 64-bit ns timestamp, exact. */
 function tsOf(pool: Mempool, m: number): bigint {

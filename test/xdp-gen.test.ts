@@ -10,6 +10,8 @@ import { streamBuffers } from '../src/apps/pktgen/stream';
 import { xdpLiveFrame } from '../src/apps/pktgen/xdp-live';
 import { checksum, onesSum } from '../src/net/checksum';
 import { xdpgenClose, xdpgenOpen } from '../src/native';
+import { withNetns } from '../src/topo/netns';
+import { setOffloads } from '../src/topo/offload';
 import { quietNs } from './helpers/afp-net';
 import { TestNet, netSkipReason } from './helpers/testnet';
 
@@ -71,8 +73,8 @@ test('xdp-live: --count 1000000 over a veth pair arrives exactly at the peer', {
     const s0 = `${tn.prefix}s0`;
     tn.veth(g0, nsG, s0, nsS);
     // XDP_TX on a veth goes into the peer's XDP ring, which only a NAPI instance drains.
-    tn.exec(nsG, ['ethtool', '-K', g0, 'gro', 'on']);
-    tn.exec(nsS, ['ethtool', '-K', s0, 'gro', 'on']);
+    withNetns(nsG, () => setOffloads(g0, { gro: 'on' }));
+    withNetns(nsS, () => setOffloads(s0, { gro: 'on' }));
     const rx0 = tn.counter(nsS, s0, 'rx_packets');
     const N = 1_000_000;
     const t0 = Date.now();

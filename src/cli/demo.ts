@@ -8,6 +8,27 @@ import { Ring } from '../ring/ring';
 import { RING_F_SC_DEQ, RING_F_SP_ENQ } from '../ring/layout';
 import { Args } from './args';
 import { runNetDemo } from './demo-net';
+import type { Usage } from './usage';
+
+/** `tsfwd demo --help`: one line per option runDemo accepts (test/cli-help.test.ts checks). */
+export const DEMO_USAGE: Usage = {
+  synopsis: ['tsfwd demo [--duration S] [--rate PPS]', 'tsfwd demo --core [-l CORELIST] [--duration S] [--burst N]'],
+  summary: '(npm start) a topology, forwarder and traffic for a few seconds; --core without root',
+  about: 'npm start. As root: builds the gen-fwd-sink topology, runs l2fwd, pktgen and a sink in it with live stats, ' +
+    'prints the sink\'s summary and removes everything it made. --core needs no root: two pinned lcores move mbufs ' +
+    'through a shared ring and every object is accounted for.',
+  sections: [{
+    title: 'Options', options: [
+      ['--duration S', 'how long traffic runs (default 8 s; 3 s with --core)'],
+      ['--rate PPS', 'pktgen\'s rate (default 100000)'],
+      ['--core', 'the in-memory demo, no kernel, no root'],
+      ['-l CORELIST', '--core: the two lcores (default 0,1); implies --core'],
+      ['--burst N', '--core: burst size, 1..512 (default 32); implies --core'],
+      ['-h, --help', 'this usage'],
+    ],
+  }],
+  examples: ['sudo npm start', 'npx tsfwd demo --core -l 0,1 --duration 2'],
+};
 
 export async function runDemo(argv: string[]): Promise<number> {
   let lcores = [0, 1];

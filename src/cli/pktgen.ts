@@ -10,7 +10,7 @@ import { Cmd, ScriptError, parseScript } from '../apps/pktgen/script';
 import { streamBuffers } from '../apps/pktgen/stream';
 import { UsageError } from '../eal/corelist';
 import { LcoreGroup } from '../eal/launch';
-import { parseEal, splitAtDashDash } from '../eal/options';
+import { EAL_HELP, parseEal, splitAtDashDash } from '../eal/options';
 import { Mempool } from '../mempool/mempool';
 import { portHandle } from '../port/registry';
 import { Args } from './args';
@@ -18,6 +18,7 @@ import { LinkWatch } from './link-watch';
 import { RunWatch } from './watch';
 import { runXdpLive } from './pktgen-xdp';
 import { checkLcores, openPorts, rate, spread } from './ports';
+import type { Usage } from './usage';
 
 interface Opts {
   size?: [number, number]; imix: boolean; rate?: string; lineRate: number; count: number; duration?: number;
@@ -288,3 +289,39 @@ function readScript(file: string, nPorts: number): { n: number; cmd: Cmd }[] {
   }
 }
 
+
+/** `tsfwd pktgen --help`: one line per option parseOpts accepts (test/cli-help.test.ts checks). */
+export const PKTGEN_USAGE: Usage = {
+  synopsis: ['tsfwd pktgen [EAL options] -- [application options]'],
+  summary: 'send sequenced, time-stamped UDP streams, paced or flat out, or a pktgen-dpdk script',
+  about: 'Sends one UDP stream per --vdev port, with sequence numbers and send times a tsfwd sink checks; ' +
+    'lcores take the ports round-robin. A .pkt script (-f) drives the streams as pktgen-dpdk\'s do.',
+  sections: [{ title: 'EAL options', options: EAL_HELP }, {
+    title: 'Application options (after --)', options: [
+      ['--size N|MIN-MAX', 'frame size counting the 4-byte FCS, 64..1518 (default 64); a range cycles'],
+      ['--imix', 'the 7:4:1 mix of 64, 594 and 1518-byte frames'],
+      ['--rate PPS|NMbps|P%', 'pace each stream (default: flat out)'],
+      ['--line-rate RATE', 'what 100% means for --rate P%, e.g. 10G (default 10G)'],
+      ['--count N', 'stop each stream after N frames'],
+      ['--duration S', 'stop after S seconds'],
+      ['--src-mac M[-M]', 'source MAC, or a range varying the last two bytes (default: the port\'s)'],
+      ['--dst-mac M[-M]', 'destination MAC, or a range'],
+      ['--src-ip A[-B]', 'source IPv4 address or range (default 10.0.0.1)'],
+      ['--dst-ip A[-B]', 'destination IPv4 address or range (default 10.0.0.2)'],
+      ['--sport P[-Q]', 'UDP source port or range (default 1234)'],
+      ['--dport P[-Q]', 'UDP destination port or range (default 5678)'],
+      ['--ttl N', 'IPv4 TTL, 1..255 (default 64)'],
+      ['--burst N', 'tx burst size, 1..256 (default 32)'],
+      ['-T S', 'stats period in seconds (default 1, 0 = off)'],
+      ['--stats-json', 'stats as pino JSON lines on stdout'],
+      ['-f FILE.pkt', 'run a pktgen-dpdk style script (set 0 size 64, set 0 rate 50, start 0, delay 5000, stop 0)'],
+      ['--pcap FILE', 'send a capture\'s frames as they are, looping'],
+      ['--engine lcore|xdp-live', 'xdp-live: the kernel sends one fixed frame flat out (BPF_PROG_RUN live frames; root, ' +
+        'kernel >= 5.18, one net_af_packet port); a veth needs NAPI at its peer (gro on)'],
+    ],
+  }],
+  examples: [
+    'tsfwd pktgen -l 0 --vdev net_af_packet0,iface=g0 -- --size 64 --rate 100000 --duration 5',
+    'tsfwd pktgen -l 0 --vdev net_af_packet0,iface=g0 -- -f script.pkt',
+  ],
+};

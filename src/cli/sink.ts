@@ -6,13 +6,14 @@ import { Histogram } from '../apps/sink/histogram';
 import { K_FRAMES, K_OTHER, K_TAGGED, SinkLcoreConfig, SinkResult } from '../apps/sink/lcore';
 import { UsageError } from '../eal/corelist';
 import { LcoreGroup } from '../eal/launch';
-import { parseEal, splitAtDashDash } from '../eal/options';
+import { EAL_HELP, parseEal, splitAtDashDash } from '../eal/options';
 import { Mempool } from '../mempool/mempool';
 import { portHandle } from '../port/registry';
 import { Args } from './args';
 import { LinkWatch } from './link-watch';
 import { RunWatch } from './watch';
 import { checkLcores, openPorts, rate, spread } from './ports';
+import type { Usage } from './usage';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const us = (ns: number): string => (ns / 1e3).toFixed(1);
@@ -105,3 +106,21 @@ export async function runSink(argv: string[]): Promise<number> {
   if (!ok) { process.stderr.write(`tsfwd: ACCOUNTING FAILED: mempool: ${leaked} mbufs not returned\n`); return 1; }
   return 0;
 }
+
+/** `tsfwd sink --help`: one line per option runSink accepts (test/cli-help.test.ts checks). */
+export const SINK_USAGE: Usage = {
+  synopsis: ['tsfwd sink [EAL options] -- [application options]'],
+  summary: 'count frames, check pktgen\'s sequence numbers (loss, duplicates, reordering) and latency',
+  about: 'Receives on every --vdev port, checks tsfwd pktgen\'s sequence numbers (lost, duplicates, reordered) ' +
+    'and prints a latency summary (min, p50, p99, p99.9, max) at the end.',
+  sections: [{ title: 'EAL options', options: EAL_HELP }, {
+    title: 'Application options (after --)', options: [
+      ['--duration S', 'stop after S seconds'],
+      ['--count N', 'stop once N pktgen frames have arrived'],
+      ['--idle S', 'stop S seconds after the last frame'],
+      ['-T S', 'stats period in seconds (default 1, 0 = off)'],
+      ['--stats-json', 'stats as pino JSON lines on stdout'],
+    ],
+  }],
+  examples: ['tsfwd sink -l 0 --vdev net_af_packet0,iface=s0 -- --idle 1 -T 0'],
+};

@@ -7,6 +7,27 @@ import { CheckOptions, formatLink, linkOk, topoCheck } from '../topo/check';
 import { loadSpecFile } from '../topo/spec-file';
 import { topoDown, topoShow, topoUp } from '../topo/topo';
 import { Args } from './args';
+import type { Usage } from './usage';
+
+/** `tsfwd topo --help`: one line per option runTopo accepts (test/cli-help.test.ts checks). */
+export const TOPO_USAGE: Usage = {
+  synopsis: ['tsfwd topo up|down|show NAME [--spec FILE] [--prefix P]', 'tsfwd topo check NAME [--prefix P] [--count N] [--timeout MS]'],
+  summary: 'veth/netns topologies: build, remove, show, ping-check (root)',
+  about: `Network namespaces joined by veth pairs, from a preset (${Object.keys(PRESETS).join(', ')}) or a JSON/YAML spec ` +
+    'file; namespaces are named <prefix>-<ns>. up builds (offloads are set without the ethtool program), down removes, ' +
+    'also after a crash, show lists interfaces, check sends ICMP echo across each link whose two ends have an address ' +
+    '(exit 1 if a reply is missing). Needs root.',
+  sections: [{
+    title: 'Options', options: [
+      ['--spec FILE', 'build from a JSON or YAML spec file instead of a preset'],
+      ['--prefix P', 'namespace name prefix (default tsfwd-NAME)'],
+      ['--count N', 'check: echo requests per link, 1..1000'],
+      ['--timeout MS', 'check: wait per reply, 1..60000 ms'],
+      ['-h, --help', 'this usage'],
+    ],
+  }],
+  examples: ['tsfwd topo up gen-fwd-sink', 'tsfwd topo check pair --count 3', 'tsfwd topo down gen-fwd-sink'],
+};
 
 export function runTopo(argv: string[]): number | Promise<number> {
   const [verb, name, ...rest] = argv;

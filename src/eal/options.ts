@@ -2,6 +2,8 @@
 // implements; the DPDK options that only matter for hugepages and PCI are
 // accepted and ignored so copied DPDK command lines run unchanged.
 import { Args } from '../cli/args';
+import type { OptionHelp } from '../cli/usage';
+import { driverNames } from '../port/registry';
 import { UsageError, parseCoreList, parseCoreMask } from './corelist';
 import { PollConfig, PollModeName, defaultPoll, parsePollMode } from './poll-mode';
 
@@ -24,6 +26,21 @@ export function splitAtDashDash(argv: readonly string[]): [string[], string[]] {
 
 const IGNORED_WITH_VALUE = new Set(['-m', '-n', '--file-prefix', '--socket-mem', '--proc-type', '--log-level', '--huge-dir', '-r']);
 const IGNORED_FLAGS = new Set(['--no-pci', '--no-huge', '--no-telemetry', '--no-shconf', '--in-memory']);
+
+/** One line per option parseEal accepts (test/cli-help.test.ts checks): add a line with each new option. */
+export const EAL_HELP: readonly OptionHelp[] = [
+  ['-l, --lcores CORELIST', 'lcores (= CPUs) to run on, e.g. -l 1 or -l 0-1 (default 0)'],
+  ['-c COREMASK', 'the same as a hex mask, e.g. -c 0x3'],
+  ['--vdev DEVARGS', `a port in DPDK devargs syntax, e.g. net_af_packet0,iface=veth0; repeatable, port ids follow the order; ` +
+    `drivers: ${driverNames().join(', ')} (an unknown devarg is refused with the list its driver takes)`],
+  ['--mbufs N', 'mempool size, 64..16777216 (default fits the ports and lcores)'],
+  ['--poll-mode busy|adaptive|interrupt', 'what an lcore does when its queues are empty: spin (busy), nap growing to --max-sleep-us (adaptive), or block until a queue has frames (interrupt); default busy, sink: interrupt'],
+  ['--empty-polls N', 'empty polls before an lcore naps or blocks, 1..16777216 (default 512)'],
+  ['--max-sleep-us U', 'longest adaptive nap in µs, 1..1000000 (default 500)'],
+  ['-h, --help', "this command's usage"],
+  [[...IGNORED_FLAGS].join(', '), 'accepted and ignored (DPDK compatibility)'],
+  [`${[...IGNORED_WITH_VALUE].join(', ')} VALUE`, 'accepted with their value and ignored (DPDK compatibility)'],
+];
 
 /** `pollMode`: the command's default poll mode (sink: interrupt; the rest: busy, as in DPDK). */
 export function parseEal(argv: readonly string[], cmd: string, pollMode: PollModeName = 'busy'): EalOptions {

@@ -17,7 +17,7 @@ export interface LinkSpec {
   a: EndSpec;
   b: EndSpec;
   mtu?: number;
-  /** ethtool -K features for both ends, e.g. { "gro": "on", "tx-checksumming": "off" }. */
+  /** Offloads for both ends, named as for ethtool -K (see offload.ts), e.g. { "gro": "on", "tx-checksumming": "off" }. */
   offloads?: Record<string, 'on' | 'off'>;
 }
 

@@ -1,10 +1,12 @@
-// Building and removing topologies with iproute2, called without a shell.
+// Building and removing topologies with iproute2, called without a shell;
+// offloads are set from the shim (offload.ts).
 // `up` records what it built in a state file; `down` removes it, and falls
 // back to every namespace carrying the prefix, so it cleans up after a crash.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { NETNS_DIR } from './netns';
+import { NETNS_DIR, withNetns } from './netns';
+import { setOffloads } from './offload';
 import { TopoSpec, validateSpec } from './spec';
 
 export const STATE_DIR = '/run/tsfwd/topo';
@@ -77,7 +79,8 @@ export function topoUp(specIn: TopoSpec, prefix: string): TopoState {
         // was down (with its peer's GRO already on) left it without the NAPI
         // instance that frames sent by XDP (pktgen --engine xdp-live) need;
         // every one of them was dropped.
-        for (const [k, v] of Object.entries(l.offloads ?? {})) inNs(ns, ['ethtool', '-K', e.name, k, v]);
+        // Through the shim's SIOCETHTOOL, so no `ethtool` program is needed.
+        if (l.offloads && Object.keys(l.offloads).length > 0) withNetns(ns, () => setOffloads(e.name, l.offloads!));
       }
     }
     for (const [ns, argv] of spec.setup ?? []) inNs(state.namespaces[ns], argv);
