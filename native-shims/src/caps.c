@@ -1,0 +1,207 @@
+/* Capability drop for every thread of the process.
+ *
+ * Credentials are per thread on Linux: capset(2), PR_CAPBSET_DROP and
+ * PR_SET_NO_NEW_PRIVS change only the calling thread, and a Node process
+ * already runs libuv, V8 and worker threads. So, as libcap's psx does, every
+ * thread is made to run the same syscalls from a signal handler.
+ *
+ * Which signal: an unused real-time signal does not reach every thread. Node's
+ * SIGUSR1 inspector watchdog thread blocks every signal glibc lets it block
+ * (its SigBlk is fffffffe7ffbfeff: only 9, 19, 32 and 33 are open). glibc keeps
+ * SIGSETXID (33) open in every thread because its own setuid(2) broadcast uses
+ * it, so this file borrows it: the handler is swapped in with the raw
+ * rt_sigaction (glibc's sigaction refuses its internal signals) and put back
+ * afterwards. The signal is sent with rt_tgsigqueueinfo and si_code SI_QUEUE;
+ * glibc's own handler acts only on SI_TKILL, so a late delivery after the swap
+ * back is ignored, and ours passes anything else to glibc's. A glibc setxid
+ * broadcast must not run concurrently: in Node only the main thread can call
+ * process.setuid, and that is the thread running this. */
+#include <dirent.h>
+#include <errno.h>
+#include <linux/capability.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#include "shim.h"
+
+#define CAPS_SIG 33            /* glibc SIGSETXID, see above */
+#define CAPS_MAGIC 0x74736663  /* si_value of our requests: "tsfc" */
+#define CAPS_MAX_TASKS 4096
+#define CAPS_WAIT_NS 1000000000L /* a thread that has not answered in 1 s is an error */
+#define CAPS_PASSES 8          /* rescans for threads created while we signalled */
+
+/* The kernel's struct sigaction for rt_sigaction on x86_64 and arm64. */
+struct caps_ksigaction {
+  void (*handler)(int, siginfo_t *, void *);
+  unsigned long flags;
+  void (*restorer)(void);
+  uint64_t mask;
+};
+
+/* Request shared with the handler: written before the first signal is sent
+ * (the send is a syscall, so the target sees these writes), read-only after. */
+static uint32_t keep_lo, keep_hi;
+static int last_cap;
+static struct caps_ksigaction glibc_act;
+/* A1: each handler adds one after its syscalls; pairs with the load in wait_acks. */
+static int acks;
+/* A2: first failure (-errno) any thread saw; pairs with the load after wait_acks. */
+static int first_err;
+
+static long sys_capget(struct __user_cap_header_struct *h, struct __user_cap_data_struct *d) {
+  return syscall(SYS_capget, h, d);
+}
+
+/* The drop in the calling thread: bounding set, no_new_privs, then capset.
+ * Order matters: PR_CAPBSET_DROP needs CAP_SETPCAP, which capset may remove.
+ * The ambient set needs no call: the kernel trims it to permitted ∩
+ * inheritable on capset, and both are now inside `keep`. Async-signal-safe. */
+static int drop_self(void) {
+  struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+  struct __user_cap_data_struct d[2];
+  if (sys_capget(&h, d) != 0) return -errno;
+  uint32_t keep[2] = { keep_lo, keep_hi };
+  /* Without CAP_SETPCAP (a non-root run) the bounding set stays; no_new_privs
+   * below still stops an execve from gaining anything outside it. */
+  if (d[CAP_TO_INDEX(CAP_SETPCAP)].effective & CAP_TO_MASK(CAP_SETPCAP)) {
+    for (int c = 0; c <= last_cap; c++) {
+      if (keep[CAP_TO_INDEX(c)] & CAP_TO_MASK(c)) continue;
+      if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) != 0 && errno != EINVAL) return -errno;
+    }
+  }
+  /* no_new_privs: a root process regains its full bounding set on execve and a
+   * setuid binary raises the uid; after the drop neither may happen. */
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return -errno;
+  for (int i = 0; i < 2; i++) {
+    d[i].effective &= keep[i];
+    d[i].permitted &= keep[i];
+    d[i].inheritable &= keep[i];
+  }
+  if (syscall(SYS_capset, &h, d) != 0) return -errno;
+  return 0;
+}
+
+static void on_signal(int sig, siginfo_t *si, void *uc) {
+  if (si->si_code != SI_QUEUE || si->si_pid != getpid() || si->si_value.sival_int != CAPS_MAGIC) {
+    /* Not ours: glibc's setxid request (SI_TKILL) or a stray; glibc decides. */
+    if (glibc_act.handler != NULL && (glibc_act.flags & SA_SIGINFO)) glibc_act.handler(sig, si, uc);
+    return;
+  }
+  int saved = errno;
+  int rc = drop_self();
+  /* A2: publish the first failure; read by the caller after A1 says all answered. */
+  if (rc < 0) __atomic_compare_exchange_n(&first_err, &(int){0}, rc, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+  /* A1: this thread is done; pairs with the load in wait_acks. */
+  __atomic_fetch_add(&acks, 1, __ATOMIC_SEQ_CST);
+  errno = saved;
+}
+
+static int read_last_cap(void) {
+  FILE *f = fopen("/proc/sys/kernel/cap_last_cap", "r");
+  int v = -1;
+  if (f != NULL) {
+    if (fscanf(f, "%d", &v) != 1) v = -1;
+    fclose(f);
+  }
+  return v >= 0 && v < 64 ? v : 63;
+}
+
+static int seen(const pid_t *tids, int n, pid_t t) {
+  for (int i = 0; i < n; i++)
+    if (tids[i] == t) return 1;
+  return 0;
+}
+
+/* A1: waits until `want` handlers answered or CAPS_WAIT_NS passed. */
+static int wait_acks(int want) {
+  struct timespec t0, now, nap = { 0, 200000 };
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  while (__atomic_load_n(&acks, __ATOMIC_SEQ_CST) < want) {
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if ((now.tv_sec - t0.tv_sec) * 1000000000L + (now.tv_nsec - t0.tv_nsec) > CAPS_WAIT_NS) return -ETIMEDOUT;
+    nanosleep(&nap, NULL);
+  }
+  return 0;
+}
+
+/* Signals every thread not in tids[0..*n) once, adds them, and waits for them.
+ * Returns how many were signalled (0: none left), or -errno. */
+static int signal_pass(pid_t self, pid_t *tids, int *n) {
+  DIR *dir = opendir("/proc/self/task");
+  if (dir == NULL) return -errno;
+  int sent = 0;
+  struct dirent *e;
+  siginfo_t si;
+  while ((e = readdir(dir)) != NULL) {
+    pid_t t = (pid_t)atoi(e->d_name);
+    if (t <= 0 || t == self || seen(tids, *n, t)) continue;
+    if (*n == CAPS_MAX_TASKS) { closedir(dir); return -E2BIG; }
+    tids[(*n)++] = t;
+    memset(&si, 0, sizeof(si));
+    si.si_signo = CAPS_SIG;
+    si.si_code = SI_QUEUE;
+    si.si_pid = getpid();
+    si.si_uid = getuid();
+    si.si_value.sival_int = CAPS_MAGIC;
+    if (syscall(SYS_rt_tgsigqueueinfo, getpid(), t, CAPS_SIG, &si) == 0) sent++;
+    else if (errno != ESRCH) { closedir(dir); return -errno; } /* ESRCH: it exited */
+  }
+  closedir(dir);
+  return sent;
+}
+
+static int drop_all(void) {
+  static pid_t tids[CAPS_MAX_TASKS];
+  int n = 0, want = 0, rc = 0;
+  pid_t self = (pid_t)syscall(SYS_gettid);
+  /* A thread created by one not yet signalled shows up in a later pass; one
+   * created by a thread already done inherits the reduced sets. */
+  for (int pass = 0; pass < CAPS_PASSES; pass++) {
+    int sent = signal_pass(self, tids, &n);
+    if (sent < 0) return sent;
+    if (sent == 0) break;
+    want += sent;
+    if ((rc = wait_acks(want)) < 0) return rc;
+    if (pass == CAPS_PASSES - 1) return -EAGAIN; /* threads keep appearing */
+  }
+  /* A2: every handler finished (A1), so its failure, if any, is visible. */
+  rc = __atomic_load_n(&first_err, __ATOMIC_SEQ_CST);
+  if (rc < 0) return rc;
+  return drop_self();
+}
+
+/* caps_drop(keep_lo, keep_hi) -> 0 | -errno: effective, permitted, inheritable
+ * (and so ambient) and bounding sets of every thread become current ∩ keep, and
+ * every thread gets no_new_privs. Call from one thread at a time. */
+napi_value tsfwd_caps_drop(napi_env env, napi_callback_info info) {
+#if defined(__x86_64__) || defined(__aarch64__)
+  size_t argc = 2;
+  napi_value argv[2];
+  TSFWD_CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 2 || napi_get_value_uint32(env, argv[0], &keep_lo) != napi_ok ||
+      napi_get_value_uint32(env, argv[1], &keep_hi) != napi_ok)
+    return tsfwd_int(env, -EINVAL);
+  last_cap = read_last_cap();
+  acks = 0;
+  first_err = 0;
+  struct caps_ksigaction ours;
+  if (syscall(SYS_rt_sigaction, CAPS_SIG, NULL, &glibc_act, 8) != 0) return tsfwd_int(env, -errno);
+  ours = glibc_act; /* keeps glibc's SA_RESTORER trampoline and flags */
+  ours.handler = on_signal;
+  ours.flags |= SA_SIGINFO | SA_RESTART;
+  if (syscall(SYS_rt_sigaction, CAPS_SIG, &ours, NULL, 8) != 0) return tsfwd_int(env, -errno);
+  int rc = drop_all();
+  /* Put glibc's handler back even after a timeout: a late SI_QUEUE delivery is
+   * one it ignores. */
+  if (syscall(SYS_rt_sigaction, CAPS_SIG, &glibc_act, NULL, 8) != 0 && rc == 0) rc = -errno;
+  return tsfwd_int(env, rc);
+#else
+  return tsfwd_int(env, -ENOSYS);
+#endif
+}

@@ -1,0 +1,135 @@
+// Least privilege: after its port is open, a process drops capabilities in
+// every thread (/proc/PID/task/*/status), keeps receiving and sending exact
+// frames on the already open socket, and can no longer open a new one. The
+// drop runs in a child (test/helpers/caps-child.ts): it cannot be undone.
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { bpfFdCallCap, capsNeededAfterOpen, dropCapabilities, readCaps } from '../src/eal/privileges';
+import type { CapName } from '../src/eal/privileges';
+import { capMask, capNames } from '../src/eal/cap-names';
+import { Capture, inject, wire1 } from './helpers/afp-net';
+import { testFrame } from './helpers/conformance';
+import { netSkipReason } from './helpers/testnet';
+
+const skip = netSkipReason();
+const CHILD = path.resolve(__dirname, 'helpers', 'caps-child.js');
+const N = 40;
+
+/** Starts the child; resolves with its first JSON line and a reader for the next one. */
+function startChild(ns: string, args: string[]): Promise<{ proc: ChildProcess; ready: Record<string, unknown>; next: () => Promise<Record<string, unknown>> }> {
+  const proc = spawn('ip', ['netns', 'exec', ns, process.execPath, CHILD, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  const waiters: Array<(l: string) => void> = [];
+  const lines: string[] = [];
+  proc.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+  proc.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+    let i: number;
+    while ((i = out.indexOf('\n')) >= 0) {
+      const l = out.slice(0, i);
+      out = out.slice(i + 1);
+      const w = waiters.shift();
+      if (w) w(l); else lines.push(l);
+    }
+  });
+  const next = (): Promise<Record<string, unknown>> => new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error(`caps-child timed out: ${err}`)); }, 20_000);
+    proc.once('exit', (code) => { clearTimeout(timer); reject(new Error(`caps-child exited (${code}): ${err}`)); });
+    const take = (l: string): void => { clearTimeout(timer); proc.removeAllListeners('exit'); resolve(JSON.parse(l) as Record<string, unknown>); };
+    const l = lines.shift();
+    if (l !== undefined) take(l); else waiters.push(take);
+  });
+  return next().then((ready) => ({ proc, ready, next }));
+}
+
+/** CapEff, CapPrm and CapBnd of every thread of `pid`, as hex strings per tid. */
+function threadSets(pid: number): Map<string, { eff: string; prm: string; bnd: string; inh: string; amb: string; nnp: boolean }> {
+  const out = new Map<string, { eff: string; prm: string; bnd: string; inh: string; amb: string; nnp: boolean }>();
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    const c = readCaps(`/proc/${pid}/task/${tid}/status`);
+    out.set(tid, { eff: c.eff.toString(16), prm: c.prm.toString(16), bnd: c.bnd.toString(16), inh: c.inh.toString(16), amb: c.amb.toString(16), nnp: c.noNewPrivs });
+  }
+  return out;
+}
+
+async function scenario(keep: CapName[], mode: 'drop' | 'after-open' = 'drop'): Promise<{ ready: Record<string, unknown>; res: Record<string, unknown> }> {
+  const w = wire1('p');
+  let proc: ChildProcess | undefined;
+  let cap: Capture | undefined;
+  try {
+    const c = await startChild(w.nsF, [w.dev, keep.length ? keep.join(',') : '-', mode, w.nsW]);
+    proc = c.proc;
+    const want = capMask(keep).toString(16);
+    // Status of the whole process and of every thread: the psx proof.
+    assert.equal(readCaps(`/proc/${c.ready.pid}/status`).eff.toString(16), want, 'CapEff of /proc/PID/status');
+    const sets = threadSets(c.ready.pid as number);
+    assert.ok(sets.size >= 7, `main, V8, libuv pool and worker threads exist (${sets.size})`);
+    for (const [tid, s] of sets) {
+      assert.deepEqual(s, { eff: want, prm: want, bnd: want, inh: '0', amb: '0', nnp: true }, `thread ${tid}`);
+    }
+    cap = await Capture.start(w.nsW, w.peer);
+    const peerRx0 = w.tn.counter(w.nsW, w.peer, 'rx_packets');
+    const frames = Array.from({ length: N }, (_, i) => testFrame(i, 60 + i * 37));
+    inject(w.tn, w.nsW, w.peer, frames);
+    proc.stdin!.write(`go ${N}\n`);
+    const res = await c.next();
+    assert.deepEqual(res.rx, frames.map((f) => Buffer.from(f).toString('hex')), 'the open socket still receives every frame, bytes intact');
+    assert.deepEqual(await cap.take(N), frames, 'and still sends them');
+    assert.equal(res.ipackets, N);
+    assert.equal(res.opackets, N);
+    assert.equal(w.tn.counter(w.nsW, w.peer, 'rx_packets') - peerRx0, N, 'the peer\'s kernel counted them');
+    assert.equal(res.avail, res.total, 'every mbuf back in the pool');
+    assert.equal(res.mainEff, want);
+    assert.equal(res.noNewPrivs, true);
+    return { ready: c.ready, res };
+  } finally {
+    cap?.stop();
+    if (proc && proc.exitCode === null) proc.kill('SIGKILL');
+    w.tn.destroy();
+  }
+}
+
+test('dropCapabilities([]): every thread has no capability left, the open port still moves exact frames, a new socket is refused', { skip, timeout: 60_000 }, async () => {
+  const { ready, res } = await scenario([]);
+  assert.deepEqual(ready.kept, []);
+  assert.ok((ready.dropped as string[]).includes('CAP_NET_RAW'), 'CAP_NET_RAW was held and dropped');
+  assert.match(res.socketError as string, /^net_af_packet1: cannot open an AF_PACKET socket: EPERM \(needs CAP_NET_RAW\)$/);
+  assert.match(res.netnsError as string, /cannot enter network namespace .*: EPERM \(needs CAP_SYS_ADMIN\)/);
+  // A worker started after the drop inherits the empty sets and can still pin itself.
+  assert.deepEqual(res.worker, { eff: '0000000000000000', bnd: '0000000000000000', affinity: 0 });
+});
+
+test('dropCapabilities([CAP_NET_RAW, CAP_NET_ADMIN]): exactly those bits remain in every thread, and they still work', { skip, timeout: 60_000 }, async () => {
+  const { ready, res } = await scenario(['CAP_NET_RAW', 'CAP_NET_ADMIN']);
+  assert.deepEqual(ready.kept, ['CAP_NET_ADMIN', 'CAP_NET_RAW']);
+  assert.equal(res.socketError, '', 'CAP_NET_RAW kept: a new AF_PACKET socket opens');
+  assert.match(res.netnsError as string, /EPERM/, 'CAP_SYS_ADMIN dropped: no namespace change');
+  assert.deepEqual(res.worker, { eff: '0000000000003000', bnd: '0000000000003000', affinity: 0 }, 'a later worker has the same two bits');
+});
+
+test('dropAfterOpen(l2fwd, [net_af_packet]) drops everything and says so in one line', { skip, timeout: 60_000 }, async () => {
+  const { ready } = await scenario([], 'after-open');
+  assert.deepEqual(ready.lines, [`privileges: dropped all ${capNames(readCaps('/proc/self/status').eff).length} capabilities (nothing needs one after open)`]);
+});
+
+test('capsNeededAfterOpen: nothing after open, except BPF_PROG_RUN on kernels that check every bpf() call', () => {
+  const drivers = ['net_af_packet', 'net_af_xdp', 'net_udp', 'net_pcap', 'net_ring', 'net_null'];
+  for (const cmd of ['l2fwd', 'pipeline', 'pktgen', 'sink', 'pktgen-xdp-live'] as const) {
+    assert.deepEqual(capsNeededAfterOpen(drivers, cmd, undefined), [], cmd);
+  }
+  assert.deepEqual(capsNeededAfterOpen(drivers, 'l2fwd', 'CAP_BPF'), [], 'af_xdp close needs nothing even there');
+  assert.deepEqual(capsNeededAfterOpen([], 'pktgen-xdp-live', 'CAP_BPF')!.map((n) => n.cap), ['CAP_BPF']);
+  assert.equal(capsNeededAfterOpen(['net_memif'], 'l2fwd'), undefined, 'a driver nobody analysed keeps everything');
+  assert.equal(bpfFdCallCap('6.18.44-fc', 2), undefined);
+  assert.equal(bpfFdCallCap('6.1.0-28-amd64', 2), 'CAP_BPF');
+  assert.equal(bpfFdCallCap('6.1.0-28-amd64', 0), undefined);
+  assert.equal(bpfFdCallCap('5.4.0', 1), 'CAP_SYS_ADMIN');
+});
+
+test('dropCapabilities: an unknown name is a one-line error before anything is dropped', () => {
+  assert.throws(() => dropCapabilities(['CAP_NET_RAWX' as CapName]), /^RangeError: unknown capability 'CAP_NET_RAWX' \(known: CAP_NET_RAW, CAP_BPF, \.\.\.\)$/);
+});
