@@ -1,10 +1,12 @@
 // Child process for test/privileges.test.ts (a drop cannot be undone, so it
 // never runs in the test runner). Runs inside the port's namespace (ip netns
-// exec); argv: dev keep(comma list or '-') mode otherNs.
-// Opens net_af_packet on `dev`, starts a worker and the libuv pool,
-// drops to `keep` (mode 'drop': dropCapabilities; 'after-open': dropAfterOpen),
-// prints {"ready"} and waits for "go" on stdin; then receives N frames, sends
-// them back, probes what the drop forbids, and prints the result as JSON.
+// exec); argv: driver dev keep(comma list or '-') mode otherNs.
+// Opens `driver` (net_af_packet, net_af_xdp) on `dev`, starts a worker and the
+// libuv pool, drops to `keep` (mode 'drop': dropCapabilities; 'after-open':
+// dropAfterOpen), prints {"ready"} and waits for "go N" on stdin; then
+// receives N frames, sends them back, probes what the drop forbids, and prints
+// the result as JSON. Driver 'xdp-live' opens pktgen's BPF_PROG_RUN generator
+// instead and sends N frames with it after the drop.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -12,7 +14,8 @@ import { CapName, dropAfterOpen, dropCapabilities, readCaps } from '../../src/ea
 import { Mempool } from '../../src/mempool/mempool';
 import { openPort } from '../../src/port/registry';
 import { withNetns } from '../../src/topo/netns';
-import { frameOf, rxAll, txAll } from './conformance';
+import { afpIfinfo, setAffinity, xdpgenClose, xdpgenOpen, xdpgenRun, xskLive } from '../../src/native';
+import { frameOf, rxAll, testFrame, txAll } from './conformance';
 
 const NATIVE = path.resolve(__dirname, '..', '..', 'src', 'native.js');
 
@@ -30,11 +33,43 @@ function probeWorker(): Promise<{ eff: string; bnd: string; affinity: number }> 
   });
 }
 
+/** Waits for "go N" on stdin. */
+function go(): Promise<number> {
+  return new Promise<number>((resolve) => {
+    let buf = '';
+    process.stdin.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const m = /^go (\d+)\n/.exec(buf);
+      if (m) resolve(Number(m[1]));
+    });
+  });
+}
+
+/** pktgen --engine xdp-live's native path: program loaded before the drop, BPF_PROG_RUN after it. */
+async function xdpLive(dev: string, keep: CapName[]): Promise<void> {
+  const info = afpIfinfo(dev);
+  if (typeof info === 'number') throw new Error(`no interface ${dev}`);
+  const frame = testFrame(1, 60);
+  frame.fill(0xff, 0, 6);
+  const h = xdpgenOpen(info.ifindex, frame);
+  if (h < 0) throw new Error(`xdpgenOpen: ${h}`);
+  const dropped = dropCapabilities(keep);
+  process.stdout.write(`${JSON.stringify({ ready: true, pid: process.pid, ...dropped, lines: [] })}\n`);
+  const n = await go();
+  // One CPU for the sender and its twin, as pktgen's lcore: the peer's NAPI
+  // then drains each batch before the next (see xdp-gen.test.ts).
+  if (setAffinity(0) !== 0) throw new Error('cannot pin to CPU 0');
+  const runRc = xdpgenRun(h, n);
+  const closeRc = xdpgenClose(h);
+  process.stdout.write(`${JSON.stringify({ runRc, closeRc })}\n`);
+}
+
 async function main(): Promise<void> {
-  const [dev, keepArg, mode, otherNs] = process.argv.slice(2);
+  const [driver, dev, keepArg, mode, otherNs] = process.argv.slice(2);
   const keep = (keepArg === '-' ? [] : keepArg.split(',')) as CapName[];
-  const pool = Mempool.create({ n: 1024, cacheSize: 0 });
-  const port = await openPort(`net_af_packet0,iface=${dev}`, { id: 0, pool });
+  if (driver === 'xdp-live') return xdpLive(dev, keep);
+  const pool = Mempool.create({ n: 4096, cacheSize: 0 });
+  const port = await openPort(`${driver}0,iface=${dev}`, { id: 0, pool });
   // Threads that exist before the drop: a worker, and libuv's pool (started by an fs call).
   const idle = new Worker('setInterval(() => {}, 1000)', { eval: true });
   await fs.promises.readFile('/proc/self/status');
@@ -44,14 +79,7 @@ async function main(): Promise<void> {
   else dropped = dropCapabilities(keep);
   process.stdout.write(`${JSON.stringify({ ready: true, pid: process.pid, ...dropped, lines })}\n`);
 
-  const n = await new Promise<number>((resolve) => {
-    let buf = '';
-    process.stdin.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const m = /^go (\d+)\n/.exec(buf);
-      if (m) resolve(Number(m[1]));
-    });
-  });
+  const n = await go();
   const got = await rxAll(port, n, 32);
   const rx = got.map((m) => Buffer.from(frameOf(pool, m)).toString('hex'));
   await txAll(port, got, 32);
@@ -60,7 +88,7 @@ async function main(): Promise<void> {
   // A new AF_PACKET socket on the same interface, and a namespace change.
   let socketError = '';
   try {
-    (await openPort(`net_af_packet1,iface=${dev}`, { id: 1, pool })).close();
+    (await openPort(`${driver}1,iface=${dev}`, { id: 1, pool })).close();
   } catch (e) {
     socketError = (e as Error).message;
   }
@@ -75,7 +103,7 @@ async function main(): Promise<void> {
   const main = readCaps();
   process.stdout.write(`${JSON.stringify({
     rx, socketError, netnsError, worker, ipackets: stats.ipackets, opackets: stats.opackets,
-    avail: pool.availCount(), total: 1024, mainEff: main.eff.toString(16), noNewPrivs: main.noNewPrivs,
+    avail: pool.availCount(), total: pool.n, xsk: xskLive(), mainEff: main.eff.toString(16), noNewPrivs: main.noNewPrivs,
   })}\n`);
 }
 
