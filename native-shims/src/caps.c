@@ -13,9 +13,12 @@
  * rt_sigaction (glibc's sigaction refuses its internal signals) and put back
  * afterwards. The signal is sent with rt_tgsigqueueinfo and si_code SI_QUEUE;
  * glibc's own handler acts only on SI_TKILL, so a late delivery after the swap
- * back is ignored, and ours passes anything else to glibc's. A glibc setxid
- * broadcast must not run concurrently: in Node only the main thread can call
- * process.setuid, and that is the thread running this. */
+ * back is ignored, and ours passes anything else (a setuid broadcast running
+ * meanwhile) to glibc's.
+ *
+ * The signal interrupts whatever each thread is doing: calls that restart
+ * (SA_RESTART, futex waits) are unaffected, but BPF_PROG_RUN returns EINTR
+ * after a partial run, so drop before pktgen's xdp-live runners start. */
 #include <dirent.h>
 #include <errno.h>
 #include <linux/capability.h>
@@ -187,19 +190,26 @@ napi_value tsfwd_caps_drop(napi_env env, napi_callback_info info) {
   if (argc < 2 || napi_get_value_uint32(env, argv[0], &keep_lo) != napi_ok ||
       napi_get_value_uint32(env, argv[1], &keep_hi) != napi_ok)
     return tsfwd_int(env, -EINVAL);
+  /* One drop at a time: the request and counters below are process-wide. */
+  static int busy;
+  if (__atomic_exchange_n(&busy, 1, __ATOMIC_SEQ_CST)) return tsfwd_int(env, -EBUSY);
   last_cap = read_last_cap();
   acks = 0;
   first_err = 0;
   struct caps_ksigaction ours;
-  if (syscall(SYS_rt_sigaction, CAPS_SIG, NULL, &glibc_act, 8) != 0) return tsfwd_int(env, -errno);
+  int rc = 0;
+  if (syscall(SYS_rt_sigaction, CAPS_SIG, NULL, &glibc_act, 8) != 0) rc = -errno;
   ours = glibc_act; /* keeps glibc's SA_RESTORER trampoline and flags */
   ours.handler = on_signal;
   ours.flags |= SA_SIGINFO | SA_RESTART;
-  if (syscall(SYS_rt_sigaction, CAPS_SIG, &ours, NULL, 8) != 0) return tsfwd_int(env, -errno);
-  int rc = drop_all();
-  /* Put glibc's handler back even after a timeout: a late SI_QUEUE delivery is
-   * one it ignores. */
-  if (syscall(SYS_rt_sigaction, CAPS_SIG, &glibc_act, NULL, 8) != 0 && rc == 0) rc = -errno;
+  if (rc == 0 && syscall(SYS_rt_sigaction, CAPS_SIG, &ours, NULL, 8) != 0) rc = -errno;
+  if (rc == 0) {
+    rc = drop_all();
+    /* Put glibc's handler back even after a timeout: a late SI_QUEUE delivery
+     * is one it ignores. */
+    if (syscall(SYS_rt_sigaction, CAPS_SIG, &glibc_act, NULL, 8) != 0 && rc == 0) rc = -errno;
+  }
+  __atomic_store_n(&busy, 0, __ATOMIC_SEQ_CST);
   return tsfwd_int(env, rc);
 #else
   return tsfwd_int(env, -ENOSYS);
