@@ -52,9 +52,15 @@ struct caps_ksigaction {
 static uint32_t keep_lo, keep_hi;
 static int last_cap;
 static struct caps_ksigaction glibc_act;
-/* A1: each handler adds one after its syscalls; pairs with the load in wait_acks. */
-static int acks;
-/* A2: first failure (-errno) any thread saw; pairs with the load after wait_acks. */
+/* Threads signalled so far. A0: tids[i] is stored, then ntids published,
+ * before thread i is signalled; a handler loads ntids, then the tids below it. */
+static pid_t tids[CAPS_MAX_TASKS];
+static int ntids;
+/* A1: acked[i] = 1 once thread i has run its syscalls; pairs with the load in
+ * wait_acks. */
+static int acked[CAPS_MAX_TASKS];
+/* A2: first failure (-errno) any thread saw; stored before its A1, so loaded
+ * after every A1 it is complete. */
 static int first_err;
 
 static long sys_capget(struct __user_cap_header_struct *h, struct __user_cap_data_struct *d) {
@@ -98,10 +104,15 @@ static void on_signal(int sig, siginfo_t *si, void *uc) {
   }
   int saved = errno;
   int rc = drop_self();
-  /* A2: publish the first failure; read by the caller after A1 says all answered. */
   if (rc < 0) __atomic_compare_exchange_n(&first_err, &(int){0}, rc, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
-  /* A1: this thread is done; pairs with the load in wait_acks. */
-  __atomic_fetch_add(&acks, 1, __ATOMIC_SEQ_CST);
+  pid_t self = (pid_t)syscall(SYS_gettid);
+  int n = __atomic_load_n(&ntids, __ATOMIC_SEQ_CST); /* A0 */
+  for (int i = 0; i < n; i++) {
+    if (__atomic_load_n(&tids[i], __ATOMIC_SEQ_CST) == self) {
+      __atomic_store_n(&acked[i], 1, __ATOMIC_SEQ_CST); /* A1 */
+      break;
+    }
+  }
   errno = saved;
 }
 
@@ -115,68 +126,81 @@ static int read_last_cap(void) {
   return v >= 0 && v < 64 ? v : 63;
 }
 
-static int seen(const pid_t *tids, int n, pid_t t) {
-  for (int i = 0; i < n; i++)
+static int seen(pid_t t) {
+  for (int i = 0; i < ntids; i++)
     if (tids[i] == t) return 1;
   return 0;
 }
 
-/* A1: waits until `want` handlers answered or CAPS_WAIT_NS passed. */
-static int wait_acks(int want) {
+/* Waits until threads [from, ntids) answered (A1), for at most CAPS_WAIT_NS.
+ * A thread that exited meanwhile (tgkill with signal 0 says ESRCH) is excused:
+ * a Node worker may end while we signal. */
+static int wait_acks(int from) {
   struct timespec t0, now, nap = { 0, 200000 };
   clock_gettime(CLOCK_MONOTONIC, &t0);
-  while (__atomic_load_n(&acks, __ATOMIC_SEQ_CST) < want) {
+  for (;;) {
+    int missing = 0;
+    for (int i = from; i < ntids; i++)
+      if (!__atomic_load_n(&acked[i], __ATOMIC_SEQ_CST)) missing++;
+    if (missing == 0) return 0;
     clock_gettime(CLOCK_MONOTONIC, &now);
-    if ((now.tv_sec - t0.tv_sec) * 1000000000L + (now.tv_nsec - t0.tv_nsec) > CAPS_WAIT_NS) return -ETIMEDOUT;
+    if ((now.tv_sec - t0.tv_sec) * 1000000000L + (now.tv_nsec - t0.tv_nsec) > CAPS_WAIT_NS) break;
     nanosleep(&nap, NULL);
   }
+  for (int i = from; i < ntids; i++)
+    if (!__atomic_load_n(&acked[i], __ATOMIC_SEQ_CST) && (syscall(SYS_tgkill, getpid(), tids[i], 0) == 0 || errno != ESRCH))
+      return -ETIMEDOUT;
   return 0;
 }
 
-/* Signals every thread not in tids[0..*n) once, adds them, and waits for them.
- * Returns how many were signalled (0: none left), or -errno. */
-static int signal_pass(pid_t self, pid_t *tids, int *n) {
+/* Signals every thread not yet in tids once and adds it. Returns how many
+ * were added (0: none left), or -errno. */
+static int signal_pass(pid_t self) {
   DIR *dir = opendir("/proc/self/task");
   if (dir == NULL) return -errno;
-  int sent = 0;
+  int added = 0;
   struct dirent *e;
   siginfo_t si;
   while ((e = readdir(dir)) != NULL) {
     pid_t t = (pid_t)atoi(e->d_name);
-    if (t <= 0 || t == self || seen(tids, *n, t)) continue;
-    if (*n == CAPS_MAX_TASKS) { closedir(dir); return -E2BIG; }
-    tids[(*n)++] = t;
+    if (t <= 0 || t == self || seen(t)) continue;
+    if (ntids == CAPS_MAX_TASKS) { closedir(dir); return -E2BIG; }
+    int i = ntids;
+    __atomic_store_n(&tids[i], t, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&acked[i], 0, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&ntids, i + 1, __ATOMIC_SEQ_CST); /* A0: publish before the signal */
+    added++;
     memset(&si, 0, sizeof(si));
     si.si_signo = CAPS_SIG;
     si.si_code = SI_QUEUE;
     si.si_pid = getpid();
     si.si_uid = getuid();
     si.si_value.sival_int = CAPS_MAGIC;
-    if (syscall(SYS_rt_tgsigqueueinfo, getpid(), t, CAPS_SIG, &si) == 0) sent++;
-    else if (errno != ESRCH) { closedir(dir); return -errno; } /* ESRCH: it exited */
+    if (syscall(SYS_rt_tgsigqueueinfo, getpid(), t, CAPS_SIG, &si) != 0) {
+      if (errno != ESRCH) { closedir(dir); return -errno; }
+      __atomic_store_n(&acked[i], 1, __ATOMIC_SEQ_CST); /* it exited: nothing to drop */
+    }
   }
   closedir(dir);
-  return sent;
+  return added;
 }
 
 static int drop_all(void) {
-  static pid_t tids[CAPS_MAX_TASKS];
-  int n = 0, want = 0, rc = 0;
   pid_t self = (pid_t)syscall(SYS_gettid);
   /* A thread created by one not yet signalled shows up in a later pass; one
    * created by a thread already done inherits the reduced sets. */
-  for (int pass = 0; pass < CAPS_PASSES; pass++) {
-    int sent = signal_pass(self, tids, &n);
-    if (sent < 0) return sent;
-    if (sent == 0) break;
-    want += sent;
-    if ((rc = wait_acks(want)) < 0) return rc;
+  for (int pass = 0;; pass++) {
+    int from = ntids;
+    int added = signal_pass(self);
+    if (added < 0) return added;
+    if (added == 0) break;
+    int rc = wait_acks(from);
+    if (rc < 0) return rc;
     if (pass == CAPS_PASSES - 1) return -EAGAIN; /* threads keep appearing */
   }
-  /* A2: every handler finished (A1), so its failure, if any, is visible. */
-  rc = __atomic_load_n(&first_err, __ATOMIC_SEQ_CST);
-  if (rc < 0) return rc;
-  return drop_self();
+  /* A2: every handler stored its failure before its A1, all A1 seen. */
+  int rc = __atomic_load_n(&first_err, __ATOMIC_SEQ_CST);
+  return rc < 0 ? rc : drop_self();
 }
 
 /* caps_drop(keep_lo, keep_hi) -> 0 | -errno: effective, permitted, inheritable
@@ -194,7 +218,7 @@ napi_value tsfwd_caps_drop(napi_env env, napi_callback_info info) {
   static int busy;
   if (__atomic_exchange_n(&busy, 1, __ATOMIC_SEQ_CST)) return tsfwd_int(env, -EBUSY);
   last_cap = read_last_cap();
-  acks = 0;
+  ntids = 0;
   first_err = 0;
   struct caps_ksigaction ours;
   int rc = 0;
