@@ -21,6 +21,8 @@ import { TestNet, netSkipReason, xskSkipReason } from './helpers/testnet';
 
 const skip = netSkipReason();
 const xskSkip = xskSkipReason();
+const CHILD = path.resolve(__dirname, 'helpers', 'caps-child.js');
+const N = 40;
 
 /** Why the kernel cannot run live XDP frames (a probe on lo sends nothing), or undefined. */
 function liveSkip(): string | undefined {
@@ -32,8 +34,6 @@ function liveSkip(): string | undefined {
   if (-h === os.constants.errno.EINVAL || -h === os.constants.errno.EOPNOTSUPP || -h === 524) return 'kernel without BPF_F_TEST_XDP_LIVE_FRAMES (needs >= 5.18)';
   throw new Error(`xdpgen probe on lo failed with errno ${-h}`);
 }
-const CHILD = path.resolve(__dirname, 'helpers', 'caps-child.js');
-const N = 40;
 
 /** Starts the child; resolves with its first JSON line and a reader for the next one. */
 function startChild(ns: string, args: string[]): Promise<{ proc: ChildProcess; ready: Record<string, unknown>; next: () => Promise<Record<string, unknown>> }> {
@@ -63,9 +63,11 @@ function startChild(ns: string, args: string[]): Promise<{ proc: ChildProcess; r
   return next().then((ready) => ({ proc, ready, next }));
 }
 
-/** CapEff, CapPrm and CapBnd of every thread of `pid`, as hex strings per tid. */
-function threadSets(pid: number): Map<string, { eff: string; prm: string; bnd: string; inh: string; amb: string; nnp: boolean }> {
-  const out = new Map<string, { eff: string; prm: string; bnd: string; inh: string; amb: string; nnp: boolean }>();
+type Sets = { eff: string; prm: string; bnd: string; inh: string; amb: string; nnp: boolean };
+
+/** Capability sets and no_new_privs of every thread of `pid`, as hex strings per tid. */
+function threadSets(pid: number): Map<string, Sets> {
+  const out = new Map<string, Sets>();
   for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
     const c = readCaps(`/proc/${pid}/task/${tid}/status`);
     out.set(tid, { eff: c.eff.toString(16), prm: c.prm.toString(16), bnd: c.bnd.toString(16), inh: c.inh.toString(16), amb: c.amb.toString(16), nnp: c.noNewPrivs });
