@@ -14,6 +14,8 @@ export { stopped } from './eal/app';
 export type { LcoreContext, LcoreFunction, AppRef } from './eal/app';
 export { parseCoreList, parseCoreMask, formatCoreList, UsageError } from './eal/corelist';
 export { setAffinity, getAffinity, currentCpu } from './native';
+export { dropCapabilities, dropAfterOpen, capsNeededAfterOpen, bpfFdCallCap, readCaps, CAP_NAMES, ANALYSED_DRIVERS } from './eal/privileges';
+export type { CapName, CapNeed, CapSets, PrivCommand } from './eal/privileges';
 export type { Port, PortStats, PortHandle, PortDriver, OpenContext } from './port/types';
 export { PortError } from './port/types';
 export { openPort, attachPort, portHandle, driverNames } from './port/registry';

@@ -61,6 +61,7 @@ interface Shim {
   xdpgen_open(ifindex: number, frame: Uint8Array): number;
   xdpgen_run(handle: number, repeat: number): number;
   xdpgen_close(handle: number): number;
+  caps_drop(keepLo: number, keepHi: number): number;
 }
 
 /** Constants udp.c was built with; a test checks src/port/udp-port.ts agrees. */
@@ -537,4 +538,17 @@ export function xskLive(): { queues: number; binds: number; progs: number } {
   const out = new Int32Array(3);
   if (shim.xsk_live(out) < 0) return { queues: 0, binds: 0, progs: 0 };
   return { queues: out[0], binds: out[1], progs: out[2] };
+}
+
+// ---- capabilities (native-shims/src/caps.c) ----
+
+/**
+ * Sets effective, permitted, inheritable (so ambient) and bounding sets of
+ * every thread of the process to current ∩ keep, and no_new_privs in every
+ * thread. keepLo/keepHi: bits 0-31 and 32-63 of the keep mask. Returns 0 or -errno
+ * (ETIMEDOUT: a thread did not answer within 1 s).
+ */
+export function capsDrop(keepLo: number, keepHi: number): number {
+  for (const v of [keepLo, keepHi]) if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new RangeError(`bad capability mask word ${v}`);
+  return shim.caps_drop(keepLo, keepHi);
 }

@@ -91,7 +91,8 @@ NAPI_MODULE_INIT() {
       export_fn(env, exports, "xsk_live", tsfwd_xsk_live) != napi_ok ||
       export_fn(env, exports, "xdpgen_open", tsfwd_xdpgen_open) != napi_ok ||
       export_fn(env, exports, "xdpgen_run", tsfwd_xdpgen_run) != napi_ok ||
-      export_fn(env, exports, "xdpgen_close", tsfwd_xdpgen_close) != napi_ok)
+      export_fn(env, exports, "xdpgen_close", tsfwd_xdpgen_close) != napi_ok ||
+      export_fn(env, exports, "caps_drop", tsfwd_caps_drop) != napi_ok)
     return NULL;
   return exports;
 }

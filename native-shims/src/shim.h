@@ -105,4 +105,7 @@ napi_value tsfwd_xdpgen_open(napi_env env, napi_callback_info info);
 napi_value tsfwd_xdpgen_run(napi_env env, napi_callback_info info);
 napi_value tsfwd_xdpgen_close(napi_env env, napi_callback_info info);
 
+/* Capability drop in every thread (caps.c). */
+napi_value tsfwd_caps_drop(napi_env env, napi_callback_info info);
+
 #endif
