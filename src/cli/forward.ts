@@ -7,6 +7,7 @@ import type { L2fwdLcoreConfig } from '../apps/l2fwd/lcore';
 import { L2fwdOptions, parseL2fwdOptions } from '../apps/l2fwd/options';
 import { Plan, makePlan } from '../apps/l2fwd/plan';
 import type { PipelineConfig } from '../apps/pipeline/lcore';
+import { dropAfterOpen } from '../eal/privileges';
 import { UsageError } from '../eal/corelist';
 import { LcoreError, LcoreGroup } from '../eal/launch';
 import { LinkWatch } from './link-watch';
@@ -75,6 +76,9 @@ export async function runForwarder(argv: string[], mode: Mode): Promise<number> 
       });
       say(`metrics: http://${opt.metrics.host}:${opt.metrics.port}/metrics`);
     }
+    // Ports open, metrics bound: nothing needs a capability any more (privileges.ts).
+    // Before the lcores start, so they are created with the reduced set.
+    dropAfterOpen(mode, ports, say);
     const group = mode === 'l2fwd'
       ? launchL2fwd(eal.lcores, plan, opt, pool, ports, counters)
       : launchPipeline(rxLcores, txLcores, plan, opt, pool, ports, counters, say);

@@ -6,6 +6,7 @@ import pino from 'pino';
 import { PktgenControl } from '../apps/pktgen/control';
 import { X_DONE, X_SENT, X_WORDS, XDP_CHUNK, XdpLiveConfig, xdpLiveFrame } from '../apps/pktgen/xdp-live';
 import { streamBuffers } from '../apps/pktgen/stream';
+import { dropAfterOpen } from '../eal/privileges';
 import { UsageError } from '../eal/corelist';
 import { LcoreGroup } from '../eal/launch';
 import type { EalOptions } from '../eal/options';
@@ -59,6 +60,8 @@ export async function runXdpLive(eal: EalOptions, o: XdpLiveOpts): Promise<numbe
   const tx0 = txPackets(iface);
   let group: LcoreGroup;
   try {
+    // Before the runners start: the drop's signal would interrupt a BPF_PROG_RUN.
+    dropAfterOpen('pktgen-xdp-live', [], say);
     group = LcoreGroup.launch({ lcores: [lcore], app: 'pktgen-xdp-live', config });
   } catch (e) {
     xdpgenClose(handle);

@@ -8,6 +8,7 @@ import type { PktgenLcoreConfig } from '../apps/pktgen/lcore';
 import { MIN_FRAME } from '../apps/pktgen/payload';
 import { Cmd, ScriptError, parseScript } from '../apps/pktgen/script';
 import { streamBuffers } from '../apps/pktgen/stream';
+import { dropAfterOpen } from '../eal/privileges';
 import { UsageError } from '../eal/corelist';
 import { LcoreGroup } from '../eal/launch';
 import { EAL_HELP, parseEal, splitAtDashDash } from '../eal/options';
@@ -206,6 +207,7 @@ export async function runPktgen(argv: string[]): Promise<number> {
   };
   let group: LcoreGroup;
   try {
+    dropAfterOpen('pktgen', [...ports, ...sources], say);
     group = LcoreGroup.launch({ lcores: eal.lcores.slice(0, n), app: 'pktgen', config });
   } catch (e) {
     for (const p of [...ports, ...sources]) p.close();

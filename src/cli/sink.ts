@@ -4,6 +4,7 @@
 import pino from 'pino';
 import { Histogram } from '../apps/sink/histogram';
 import { K_FRAMES, K_OTHER, K_TAGGED, SinkLcoreConfig, SinkResult } from '../apps/sink/lcore';
+import { dropAfterOpen } from '../eal/privileges';
 import { UsageError } from '../eal/corelist';
 import { LcoreGroup } from '../eal/launch';
 import { EAL_HELP, parseEal, splitAtDashDash } from '../eal/options';
@@ -46,6 +47,8 @@ export async function runSink(argv: string[]): Promise<number> {
   const cnt = new Float64Array(counters);
   const total = (w: number): number => { let t = 0; for (let i = 0; i < n; i++) t += cnt[i * 8 + w]; return t; };
   const config: SinkLcoreConfig = { pool: pool.buffer, ports: ports.map(portHandle), portsByLcore: spread(ports.map((_, i) => i), n), burst: 32, counters };
+  // Before the lcores start: they are created with the reduced set.
+  dropAfterOpen('sink', ports, say);
   const group = LcoreGroup.launch({ lcores: eal.lcores.slice(0, n), app: 'sink', config });
   say(`sink: ${ports.map((p) => p.name).join(', ')} on lcore${n > 1 ? 's' : ''} ${eal.lcores.slice(0, n).join(', ')}`);
   const links = new LinkWatch(eal.vdevs, ports.map((p) => p.name), say);
