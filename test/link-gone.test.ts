@@ -6,6 +6,7 @@
 //   gen [g2]--[f2] fwd [f3]--[s2] sink      pair B: ports 2 -> 3
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import { getAffinity } from '../src/native';
 import { quietNs } from './helpers/afp-net';
 import { CliRun, finalJson, startCli, stopCli } from './helpers/cli-proc';
@@ -18,6 +19,17 @@ const FWD_CPU = String(cpus[cpus.length - 1]);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 interface Topo { tn: TestNet; g: string; f: string; s: string }
+
+/** Least privilege: once running, no thread of the tsfwd process holds a capability. */
+function assertNoCaps(run: CliRun): void {
+  const pid = run.proc.pid!;
+  assert.match(run.err() + run.out(), /privileges: dropped all \d+ capabilities/);
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    const status = fs.readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8');
+    assert.match(status, /^CapEff:\s*0+$/m, `thread ${tid} of ${pid} holds capabilities`);
+    assert.match(status, /^CapPrm:\s*0+$/m);
+  }
+}
 
 function twoPairs(tag: string): Topo {
   const tn = new TestNet(tag);
@@ -64,6 +76,8 @@ test('l2fwd: one pair loses its interface mid-run; the other keeps forwarding; o
       const gen = await startGen(t, 8);
       runs.push(gen);
       await waitFor(() => t.tn.counter(t.s, 's0', 'rx_packets') > 1000 && t.tn.counter(t.s, 's2', 'rx_packets') > 1000, 10_000, 'traffic on both pairs');
+      assertNoCaps(fwd);
+      assertNoCaps(gen);
       t.tn.exec(t.s, ['ip', 'link', 'del', 's0']); // f1 goes with its peer
       await waitFor(() => /port 1 \(net_af_packet1\): interface f1 is gone/.test(fwd.err()), 5000, 'the line naming port 1');
       const b0 = t.tn.counter(t.s, 's2', 'rx_packets');
@@ -124,15 +138,17 @@ test('sink: one port loses its interface; the other keeps counting; one line say
     const gen = await startGen(t, 8);
     runs.push(gen);
     await waitFor(() => t.tn.counter(t.f, 'f2', 'rx_packets') > 1000, 10_000, 'traffic');
+    assertNoCaps(sink);
     t.tn.exec(t.g, ['ip', 'link', 'del', 'g0']);
     await waitFor(() => /port 0 \(net_af_packet0\): interface f0 is gone/.test(sink.err()), 5000, 'the line naming port 0');
     await waitFor(() => gen.proc.exitCode !== null, 20_000, 'the generator to finish');
     await sleep(300);
     const r = await stopCli(sink.proc);
     assert.equal(r.code, 0, sink.err());
-    const f = finalJson<{ ok: boolean; ports: { port: number; ipackets: number }[] }>(sink.out());
+    const f = finalJson<{ ok: boolean; ports: { port: number; ipackets: number; imissed: number }[] }>(sink.out());
     assert.equal(f.ok, true, 'every mbuf back');
-    assert.equal(f.ports[1].ipackets, t.tn.counter(t.f, 'f2', 'rx_packets'), 'port 1 counted every frame f2 received');
+    // A loaded machine may make the kernel drop some in f2's ring: those are imissed, not lost.
+    assert.equal(f.ports[1].ipackets + f.ports[1].imissed, t.tn.counter(t.f, 'f2', 'rx_packets'), 'port 1 accounted for every frame f2 received');
   } finally {
     for (const r of runs) if (r.proc.exitCode === null) r.proc.kill('SIGKILL');
     t.tn.destroy();
