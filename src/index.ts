@@ -19,3 +19,5 @@ export { PortError } from './port/types';
 export { openPort, attachPort, portHandle, driverNames } from './port/registry';
 export { parseDevargs } from './port/devargs';
 export { withNetns } from './topo/netns';
+export { makePlan, assignTxQueues, MAX_RX_QUEUE_PER_LCORE } from './apps/l2fwd/plan';
+export type { Plan, RxQueue, ConfigTuple } from './apps/l2fwd/plan';

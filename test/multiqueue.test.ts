@@ -146,3 +146,19 @@ test('pipeline: an rx lcore that throws stops the tx lcores too: one failure lin
   assert.equal(r.stderr, `tsfwd: lcore ${cpus[0]} failed: rx lcore failure injected by ${FAIL_RX_ENV}\n`);
   assert.ok(Date.now() - t0 < 20_000, 'ended long before --duration');
 });
+
+test('pipeline --config: the lcores it names receive, the others transmit, and every line names the right lcore', { skip: cpus.length < 2 ? 'needs 2 CPUs' : undefined }, () => {
+  const [a, b] = [cpus[0], cpus[1]];
+  const r = run(['pipeline', '-l', `${a},${b}`, ...NULLQ2, '--', '-p', '0x3', '--config', `(0,0,${b}),(0,1,${b}),(1,0,${b}),(1,1,${b})`,
+    '-T', '0', '--duration', '1', '--stats-json']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, new RegExp(`^Lcore ${b}: RX port 0 queue 1 TX port 1$`, 'm'));
+  assert.match(r.stderr, new RegExp(`^Lcore ${a}: TX port 1 queue 0 \\(ring of 1024\\)$`, 'm'));
+  const f = JSON.parse(r.stdout.trim().split('\n').pop()!) as Fin;
+  assert.equal(f.ok, true);
+  const { lcores } = perQueue(r.stderr);
+  const [rxL, txL] = [lcores.get(b)!, lcores.get(a)!];
+  assert.equal(rxL[0], f.ports.reduce((s, p) => s + p.ipackets, 0), `lcore ${b} received everything`);
+  assert.equal(txL[2], f.ports.reduce((s, p) => s + p.opackets, 0), `lcore ${a} sent everything`);
+  assert.ok(rxL[0] > 0 && txL[0] === 0 && rxL[2] === 0);
+});

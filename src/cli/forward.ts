@@ -88,10 +88,12 @@ export async function runForwarder(argv: string[], mode: Mode): Promise<number> 
       });
     }
     const counters = Counters.create(nbLcores, ports.length);
+    // Counter lines follow the launch order (pipeline: rx lcores first, which --config may reorder).
+    const launched = mode === 'l2fwd' ? eal.lcores : [...rxLcores, ...txLcores];
     const group = mode === 'l2fwd'
       ? launchL2fwd(eal.lcores, plan, txQueues, opt, pool, ports, counters)
       : launchPipeline(rxLcores, txLcores, plan, pp!, opt, pool, ports, counters);
-    const snap = (): Snapshot => takeSnapshot(plan.ports, ports, counters, eal.lcores, pool);
+    const snap = (): Snapshot => takeSnapshot(plan.ports, ports, counters, launched, pool);
     if (opt.metrics) {
       metrics = await serveMetrics(opt.metrics.host, opt.metrics.port, snap).catch((e: Error) => {
         group.stop();
@@ -99,7 +101,7 @@ export async function runForwarder(argv: string[], mode: Mode): Promise<number> 
       });
       say(`metrics: http://${opt.metrics.host}:${opt.metrics.port}/metrics`);
     }
-    return await supervise(group, opt, snap, say, pool, ports, plan, counters, eal.lcores);
+    return await supervise(group, opt, snap, say, pool, ports, plan, counters, launched);
   } finally {
     metrics?.close();
     for (const p of ports) p.close();
