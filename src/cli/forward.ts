@@ -12,6 +12,7 @@ import { UsageError } from '../eal/corelist';
 import { LcoreError, LcoreGroup } from '../eal/launch';
 import { parseEal, splitAtDashDash } from '../eal/options';
 import { Mempool } from '../mempool/mempool';
+import { parseDevargs } from '../port/devargs';
 import { portHandle } from '../port/registry';
 import { RX_PACKETS, TX_PACKETS, rxLine, txLine } from '../port/stats';
 import { Port, PortStats } from '../port/types';
@@ -57,10 +58,13 @@ export async function runForwarder(argv: string[], mode: Mode): Promise<number> 
   const say = (s: string): void => { out.write(`${s}\n`); };
 
   const nbLcores = eal.lcores.length;
+  // The pool exists before the ports, so their queue counts come from the devargs: each rx
+  // queue may hold ~1024 mbufs (an AF_XDP fill ring) plus a burst in flight each way.
   let enabled = 0;
-  for (let p = 0; p < eal.vdevs.length; p++) if ((opt.portmask >>> p) & 1) enabled++;
+  let rxQueues = 0;
+  for (let p = 0; p < eal.vdevs.length; p++) if ((opt.portmask >>> p) & 1) { enabled++; rxQueues += queuesAsked(eal.vdevs[p]); }
   const ringSlots = mode === 'pipeline' ? enabled * opt.ringSize : 0;
-  const n = eal.mbufs ?? Math.max(8192, enabled * (2 * opt.burst + 1024) + nbLcores * 384 + ringSlots);
+  const n = eal.mbufs ?? Math.max(8192, rxQueues * (2 * opt.burst + 1024) + nbLcores * 384 + ringSlots);
   const pool = Mempool.create({ n, cacheSize: Math.min(256, Math.floor(n / 1.5)) });
 
   const ports = await openPorts(eal.vdevs, pool);
@@ -106,6 +110,14 @@ export async function runForwarder(argv: string[], mode: Mode): Promise<number> 
     metrics?.close();
     for (const p of ports) p.close();
   }
+}
+
+/** Queue pairs a --vdev asks for (qpairs= or queue_count=; 1 if absent or invalid, which open() reports). */
+function queuesAsked(vdev: string): number {
+  let args: ReadonlyMap<string, string>;
+  try { args = parseDevargs(vdev).args; } catch { return 1; }
+  const v = Number(args.get('qpairs') ?? args.get('queue_count') ?? 1);
+  return Number.isInteger(v) && v >= 1 && v <= 64 ? v : 1;
 }
 
 function launchL2fwd(lcores: number[], plan: Plan, txQueues: number[][], opt: L2fwdOptions, pool: Mempool, ports: Port[], counters: Counters): LcoreGroup {
