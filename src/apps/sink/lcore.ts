@@ -14,7 +14,7 @@ import { MAX_STREAMS, SeqTracker } from './seq';
 export interface SinkLcoreConfig {
   pool: SharedArrayBuffer;
   ports: PortHandle[];
-  /** (port, queue) pairs each lcore polls: every queue of every port, spread over the lcores. */
+  /** (port, queue) pairs each lcore polls: every queue of every port, all of a port's on one lcore. */
   rxByLcore: [number, number][][];
   burst: number;
   /** Float64 per lcore index, 8 words: [frames, pktgen frames, other frames]. */
