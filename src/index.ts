@@ -22,3 +22,5 @@ export { openPort, attachPort, portHandle, driverNames } from './port/registry';
 export { parseDevargs } from './port/devargs';
 export { withNetns } from './topo/netns';
 export { getOffloads, setOffloads, OFFLOAD_ALIASES } from './topo/offload';
+export { makePlan, assignTxQueues, MAX_RX_QUEUE_PER_LCORE } from './apps/l2fwd/plan';
+export type { Plan, RxQueue, ConfigTuple } from './apps/l2fwd/plan';

@@ -77,7 +77,7 @@ test('compose: each command line parses with tsfwd\'s own option parsers and dri
     const [ealArgs, appArgs] = splitAtDashDash(rest);
     const eal = parseEal(ealArgs, cmd);
     const app = parseL2fwdOptions(appArgs, cmd, false);
-    makePlan(eal.vdevs.length, app.portmask, eal.lcores, app.rxPerLcore, app.portmap);
+    makePlan(eal.vdevs.map(() => 1), app.portmask, eal.lcores, app.rxPerLcore, app.portmap);
     const ifaces = ifaceOrder(s).map((_, i) => `eth${i}`);
     for (const v of eal.vdevs) {
       const { name: dev, args } = parseDevargs(v);

@@ -17,24 +17,24 @@ const run = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], {
 const cpus = getAffinity();
 
 test('plan: adjacent pairs, odd port to itself, -q packs rx ports onto lcores in order', () => {
-  const p = makePlan(5, 0x1f, [1, 2, 3], 2);
+  const p = makePlan([1, 1, 1, 1, 1], 0x1f, [1, 2, 3], 2);
   assert.deepEqual(p.ports, [0, 1, 2, 3, 4]);
   assert.deepEqual(p.dst, [1, 0, 3, 2, 4]);
-  assert.deepEqual(p.rxByLcore, [[0, 1], [2, 3], [4]]);
+  assert.deepEqual(p.rxByLcore, [[[0, 0], [1, 0]], [[2, 0], [3, 0]], [[4, 0]]]);
   assert.deepEqual(p.notices, ['Notice: odd number of ports in portmask.']);
-  const q = makePlan(4, 0b1010, [0, 1, 2], 1);
+  const q = makePlan([1, 1, 1, 1], 0b1010, [0, 1, 2], 1);
   assert.deepEqual(q.dst, [-1, 3, -1, 1]);
-  assert.deepEqual(q.rxByLcore, [[1], [3], []]);
-  const m = makePlan(4, 0xf, [0, 1], 2, [[0, 3], [1, 2]]);
+  assert.deepEqual(q.rxByLcore, [[[1, 0]], [[3, 0]], []]);
+  const m = makePlan([1, 1, 1, 1], 0xf, [0, 1], 2, [[0, 3], [1, 2]]);
   assert.deepEqual(m.dst, [3, 2, 1, 0]);
 });
 
 test('plan: bad masks and portmaps are refused with the reason', () => {
-  assert.throws(() => makePlan(2, 0x4, [0], 1), /portmask 0x4 names port 2, but only 2 ports \(0\.\.1\) are configured/);
-  assert.throws(() => makePlan(4, 0xf, [0, 1], 1), /not enough cores: 4 ports at 1 per lcore need 4 lcores, -l gives 2/);
-  assert.throws(() => makePlan(4, 0x3, [0], 2, [[0, 2]]), /portmap names port 2, which is not in portmask 0x3/);
-  assert.throws(() => makePlan(4, 0xf, [0, 1], 2, [[0, 1], [1, 2]]), /portmap uses port 1 more than once/);
-  assert.throws(() => makePlan(4, 0xf, [0, 1], 2, [[0, 1]]), /port 2 is in the portmask but not in the portmap/);
+  assert.throws(() => makePlan([1, 1], 0x4, [0], 1), /portmask 0x4 names port 2, but only 2 ports \(0\.\.1\) are configured/);
+  assert.throws(() => makePlan([1, 1, 1, 1], 0xf, [0, 1], 1), /not enough cores: 4 ports at 1 per lcore need 4 lcores, -l gives 2/);
+  assert.throws(() => makePlan([1, 1, 1, 1], 0x3, [0], 2, [[0, 2]]), /portmap names port 2, which is not in portmask 0x3/);
+  assert.throws(() => makePlan([1, 1, 1, 1], 0xf, [0, 1], 2, [[0, 1], [1, 2]]), /portmap uses port 1 more than once/);
+  assert.throws(() => makePlan([1, 1, 1, 1], 0xf, [0, 1], 2, [[0, 1]]), /port 2 is in the portmask but not in the portmap/);
 });
 
 const NULL2 = ['--vdev', 'net_null0', '--vdev', 'net_null1'];
@@ -200,7 +200,7 @@ test('l2fwd lcore: MAC rewrite byte for byte through net_ring ports, both direct
   const tb = await openPort('net_ring_tb,peer=net_ring_fb', { id: 3, pool });
   const counters = Counters.create(1, 2);
   const config: L2fwdLcoreConfig = {
-    pool: pool.buffer, ports: [portHandle(a), portHandle(b)], dst: [1, 0], rxByLcore: [[0, 1]], macUpdating: true,
+    pool: pool.buffer, ports: [portHandle(a), portHandle(b)], dst: [1, 0], rxByLcore: [[[0, 0], [1, 0]]], txQueues: [[0, 0]], macUpdating: true,
     burst: 32, counters: counters.buffer, nbLcores: 1, txFirst: false, drainUs: 100,
   };
   const group = LcoreGroup.launch({ lcores: [cpus[0]], app: 'l2fwd', config });

@@ -115,7 +115,7 @@ test('sink lcore: injected loss, duplicates and reordering come out exactly; for
   const port = await openPort('net_ring_sk,size=4096,peer=net_ring_sk_in', { id: 0, pool });
   const feed = await openPort('net_ring_sk_in,size=4096,peer=net_ring_sk', { id: 1, pool });
   const counters = new SharedArrayBuffer(64);
-  const config: SinkLcoreConfig = { pool: pool.buffer, ports: [portHandle(port)], portsByLcore: [[0]], burst: 32, counters };
+  const config: SinkLcoreConfig = { pool: pool.buffer, ports: [portHandle(port)], rxByLcore: [[[0, 0]]], burst: 32, counters };
   const frame = (stream: number, seq: number): Uint8Array => {
     const f = new Uint8Array(60);
     writeUdpFrame(f, 0, { dstMac: [2, 0, 0, 0, 0, 1], srcMac: [2, 0, 0, 0, 0, 2], srcIp: 1, dstIp: 2, srcPort: 1, dstPort: 2, length: 60 });

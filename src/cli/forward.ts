@@ -5,8 +5,9 @@
 import type { Server } from 'node:http';
 import type { L2fwdLcoreConfig } from '../apps/l2fwd/lcore';
 import { L2fwdOptions, parseL2fwdOptions } from '../apps/l2fwd/options';
-import { Plan, makePlan } from '../apps/l2fwd/plan';
+import { Plan, assignTxQueues, l2fwdTxPorts, makePlan } from '../apps/l2fwd/plan';
 import type { PipelineConfig } from '../apps/pipeline/lcore';
+import { PipelinePlan, pipelinePlan } from '../apps/pipeline/plan';
 import { dropAfterOpen } from '../eal/privileges';
 import { UsageError } from '../eal/corelist';
 import { LcoreError, LcoreGroup } from '../eal/launch';
@@ -14,13 +15,14 @@ import { LinkWatch } from './link-watch';
 import { RunWatch } from './watch';
 import { parseEal, splitAtDashDash } from '../eal/options';
 import { Mempool } from '../mempool/mempool';
+import { parseDevargs } from '../port/devargs';
 import { portHandle } from '../port/registry';
+import { RX_PACKETS, TX_PACKETS, rxLine, txLine } from '../port/stats';
 import { Port, PortStats } from '../port/types';
 import { checkLcores, openPorts } from './ports';
 import { Ring } from '../ring/ring';
-import { RING_F_SC_DEQ, RING_F_SP_ENQ } from '../ring/layout';
 import { statsBlock } from '../stats/block';
-import { Counters } from '../stats/counters';
+import { C_FWD, C_RX, C_TX, C_WORDS, Counters } from '../stats/counters';
 import { JsonStats } from '../stats/json';
 import { serveMetrics } from '../stats/metrics';
 import { Snapshot, droppedAfterRx, takeSnapshot } from '../stats/snapshot';
@@ -35,6 +37,7 @@ export async function runForwarder(argv: string[], mode: Mode): Promise<number> 
   const opt = parseL2fwdOptions(appArgv, mode, mode === 'pipeline');
   if (eal.vdevs.length === 0) throw new UsageError(`${mode}: no ports: give at least one --vdev (e.g. --vdev net_af_packet0,iface=eth0)`);
   checkLcores(mode, eal.lcores);
+  if (mode === 'pipeline' && opt.txFirst) throw new UsageError('pipeline: --tx-first is an l2fwd option');
   let rxLcores = eal.lcores;
   let txLcores: number[] = [];
   if (mode === 'pipeline') {
@@ -45,13 +48,26 @@ export async function runForwarder(argv: string[], mode: Mode): Promise<number> 
     rxLcores = eal.lcores.slice(0, nRx);
     txLcores = eal.lcores.slice(nRx);
   }
-  const plan = makePlan(eal.vdevs.length, opt.portmask, rxLcores, opt.rxPerLcore, opt.portmap);
+  if (opt.config && mode === 'pipeline' && opt.rxLcores === undefined) {
+    // --config names the receiving lcores: they are the rx lcores, the rest transmit.
+    const named = new Set(opt.config.map(([, , l]) => l));
+    rxLcores = eal.lcores.filter((l) => named.has(l));
+    txLcores = eal.lcores.filter((l) => !named.has(l));
+    if (rxLcores.length === 0 || txLcores.length === 0) {
+      throw new UsageError(`pipeline: --config must leave at least one lcore of -l (${eal.lcores.join(',')}) to transmit`);
+    }
+  }
   const out = opt.statsJson ? process.stderr : process.stdout;
   const say = (s: string): void => { out.write(`${s}\n`); };
 
   const nbLcores = eal.lcores.length;
-  const ringSlots = mode === 'pipeline' ? plan.ports.length * opt.ringSize : 0;
-  const n = eal.mbufs ?? Math.max(8192, plan.ports.length * (2 * opt.burst + 1024) + nbLcores * 384 + ringSlots);
+  // The pool exists before the ports, so their queue counts come from the devargs: each rx
+  // queue may hold ~1024 mbufs (an AF_XDP fill ring) plus a burst in flight each way.
+  let enabled = 0;
+  let rxQueues = 0;
+  for (let p = 0; p < eal.vdevs.length; p++) if ((opt.portmask >>> p) & 1) { enabled++; rxQueues += queuesAsked(eal.vdevs[p]); }
+  const ringSlots = mode === 'pipeline' ? enabled * opt.ringSize : 0;
+  const n = eal.mbufs ?? Math.max(8192, rxQueues * (2 * opt.burst + 1024) + nbLcores * 384 + ringSlots);
   const pool = Mempool.create({ n, cacheSize: Math.min(256, Math.floor(n / 1.5)) });
 
   const ports = await openPorts(eal.vdevs, pool);
@@ -59,15 +75,30 @@ export async function runForwarder(argv: string[], mode: Mode): Promise<number> 
   let metrics: Server | undefined;
   const links = new LinkWatch(eal.vdevs, ports.map((p) => p.name), say);
   try {
+    // The plan needs each port's queue count, known once the ports are open.
+    const nbQueues = ports.map((p) => p.nbQueues);
+    const plan = makePlan(nbQueues, opt.portmask, rxLcores, opt.rxPerLcore, opt.portmap, opt.config);
+    const txQueues = mode === 'l2fwd' ? assignTxQueues(l2fwdTxPorts(plan), nbQueues, rxLcores) : [];
+    const pp = mode === 'pipeline' ? pipelinePlan(plan, nbQueues, txLcores) : undefined;
     say(`MAC updating ${opt.macUpdating ? 'enabled' : 'disabled'}`);
     for (const notice of plan.notices) say(notice);
     for (const p of plan.ports) say(`Port ${p}, MAC address: ${macStr(ports[p].mac)} (${ports[p].name})`);
+    // One line per (lcore, port, queue); "queue q" only where the port has several, as before otherwise.
+    const qs = (p: number, q: number): string => (ports[p].nbQueues > 1 ? ` queue ${q}` : '');
     rxLcores.forEach((l, i) => {
       if (plan.rxByLcore[i].length === 0) say(`lcore ${l} has nothing to do`);
-      for (const p of plan.rxByLcore[i]) say(`Lcore ${l}: RX port ${p} TX port ${plan.dst[p]}`);
+      for (const [p, q] of plan.rxByLcore[i]) say(`Lcore ${l}: RX port ${p}${qs(p, q)} TX port ${plan.dst[p]}${pp ? '' : qs(plan.dst[p], txQueues[i][plan.dst[p]])}`);
     });
+    if (pp) {
+      txLcores.forEach((l, j) => {
+        if (pp.txByLcore[j].length === 0) say(`lcore ${l} has nothing to do`);
+        for (const d of pp.txByLcore[j]) say(`Lcore ${l}: TX port ${d}${qs(d, pp.txQueues[j][d])} (ring of ${opt.ringSize}${pp.producers[d] > 1 ? `, ${pp.producers[d]} producers` : ''})`);
+      });
+    }
     const counters = Counters.create(nbLcores, ports.length);
-    const snap = (): Snapshot => takeSnapshot(plan.ports, ports, counters, eal.lcores, pool);
+    // Counter lines follow the launch order (pipeline: rx lcores first, which --config may reorder).
+    const launched = mode === 'l2fwd' ? eal.lcores : [...rxLcores, ...txLcores];
+    const snap = (): Snapshot => takeSnapshot(plan.ports, ports, counters, launched, pool);
     // Bind before any lcore starts: a port in use is a usage error with
     // nothing running yet (stopping lcores first would race the port close).
     if (opt.metrics) {
@@ -80,9 +111,9 @@ export async function runForwarder(argv: string[], mode: Mode): Promise<number> 
     // Before the lcores start, so they are created with the reduced set.
     dropAfterOpen(mode, ports, say);
     const group = mode === 'l2fwd'
-      ? launchL2fwd(eal.lcores, plan, opt, pool, ports, counters)
-      : launchPipeline(rxLcores, txLcores, plan, opt, pool, ports, counters, say);
-    return await supervise(group, opt, snap, say, pool, ports, plan);
+      ? launchL2fwd(eal.lcores, plan, txQueues, opt, pool, ports, counters)
+      : launchPipeline(rxLcores, txLcores, plan, pp!, opt, pool, ports, counters);
+    return await supervise(group, opt, snap, say, pool, ports, plan, counters, launched);
   } finally {
     links.close();
     metrics?.close();
@@ -90,37 +121,57 @@ export async function runForwarder(argv: string[], mode: Mode): Promise<number> 
   }
 }
 
-function launchL2fwd(lcores: number[], plan: Plan, opt: L2fwdOptions, pool: Mempool, ports: Port[], counters: Counters): LcoreGroup {
+/** Queue pairs a --vdev asks for (qpairs= or queue_count=; 1 if absent or invalid, which open() reports). */
+function queuesAsked(vdev: string): number {
+  let args: ReadonlyMap<string, string>;
+  try { args = parseDevargs(vdev).args; } catch { return 1; }
+  const v = Number(args.get('qpairs') ?? args.get('queue_count') ?? 1);
+  return Number.isInteger(v) && v >= 1 && v <= 64 ? v : 1;
+}
+
+function launchL2fwd(lcores: number[], plan: Plan, txQueues: number[][], opt: L2fwdOptions, pool: Mempool, ports: Port[], counters: Counters): LcoreGroup {
   const config: L2fwdLcoreConfig = {
-    pool: pool.buffer, ports: ports.map(portHandle), dst: plan.dst, rxByLcore: plan.rxByLcore,
+    pool: pool.buffer, ports: ports.map(portHandle), dst: plan.dst, rxByLcore: plan.rxByLcore, txQueues,
     macUpdating: opt.macUpdating, burst: opt.burst, counters: counters.buffer, nbLcores: lcores.length,
     txFirst: opt.txFirst, drainUs: 100,
   };
   return LcoreGroup.launch({ lcores, app: 'l2fwd', config });
 }
 
-function launchPipeline(rxLcores: number[], txLcores: number[], plan: Plan, opt: L2fwdOptions, pool: Mempool,
-  ports: Port[], counters: Counters, say: (s: string) => void): LcoreGroup {
-  if (opt.txFirst) throw new UsageError('pipeline: --tx-first is an l2fwd option');
-  const txByLcore: number[][] = txLcores.map(() => []);
-  const dests = [...new Set(plan.ports.map((p) => plan.dst[p]))];
-  dests.forEach((d, i) => txByLcore[i % txLcores.length].push(d));
-  txLcores.forEach((l, i) => {
-    if (txByLcore[i].length === 0) say(`lcore ${l} has nothing to do`);
-    for (const d of txByLcore[i]) say(`Lcore ${l}: TX port ${d} (ring of ${opt.ringSize})`);
-  });
-  const rings = ports.map((_, p) => (dests.includes(p) ? Ring.create(opt.ringSize, RING_F_SP_ENQ | RING_F_SC_DEQ).buffer : null));
+function launchPipeline(rxLcores: number[], txLcores: number[], plan: Plan, pp: PipelinePlan, opt: L2fwdOptions, pool: Mempool,
+  ports: Port[], counters: Counters): LcoreGroup {
+  const rings = ports.map((_, p) => (pp.ringFlags[p] >= 0 ? Ring.create(opt.ringSize, pp.ringFlags[p]).buffer : null));
   const config: PipelineConfig = {
-    pool: pool.buffer, ports: ports.map(portHandle), dst: plan.dst, portsByLcore: [...plan.rxByLcore, ...txByLcore],
-    nRx: rxLcores.length, rings, rxDone: new SharedArrayBuffer(4), macUpdating: opt.macUpdating, burst: opt.burst,
-    counters: counters.buffer, nbLcores: rxLcores.length + txLcores.length,
+    pool: pool.buffer, ports: ports.map(portHandle), dst: plan.dst, rxByLcore: plan.rxByLcore, txByLcore: pp.txByLcore,
+    txQueues: pp.txQueues, nRx: rxLcores.length, rings, rxDone: new SharedArrayBuffer(4 * rxLcores.length),
+    macUpdating: opt.macUpdating, burst: opt.burst, counters: counters.buffer, nbLcores: rxLcores.length + txLcores.length,
   };
   return LcoreGroup.launch({ lcores: [...rxLcores, ...txLcores], app: 'pipeline', config });
 }
 
+/** After the run: frames per (port, queue) from the drivers' per-queue lines, and per lcore from its counters. */
+function queueLines(plan: Plan, ports: Port[], counters: Counters, lcores: readonly number[]): string[] {
+  const lines: string[] = [];
+  for (const p of plan.ports) {
+    const h = portHandle(ports[p]);
+    for (let q = 0; q < h.nbQueues; q++) {
+      lines.push(`Port ${p} queue ${q}: received ${rxLine(h.stats, q)[RX_PACKETS]}, sent ${txLine(h.stats, q)[TX_PACKETS]}`);
+    }
+  }
+  lcores.forEach((l, i) => {
+    const v = counters.lcoreView(i);
+    let rx = 0;
+    let fwd = 0;
+    let tx = 0;
+    for (const p of plan.ports) { rx += v[p * C_WORDS + C_RX]; fwd += v[p * C_WORDS + C_FWD]; tx += v[p * C_WORDS + C_TX]; }
+    lines.push(`Lcore ${l}: received ${rx}, forwarded ${fwd}, sent ${tx}`);
+  });
+  return lines;
+}
+
 /** Runs until a signal, --duration or a failing lcore; prints stats; checks the accounting. */
 async function supervise(group: LcoreGroup, opt: L2fwdOptions, snap: () => Snapshot, say: (s: string) => void,
-  pool: Mempool, ports: Port[], plan: Plan): Promise<number> {
+  pool: Mempool, ports: Port[], plan: Plan, counters: Counters, lcores: readonly number[]): Promise<number> {
   const json = opt.statsJson ? new JsonStats() : undefined;
   const tty = process.stdout.isTTY === true;
   let prev = snap();
@@ -151,7 +202,7 @@ async function supervise(group: LcoreGroup, opt: L2fwdOptions, snap: () => Snaps
     if (timer) clearTimeout(timer);
   }
   try {
-    return report(watch.failure, gcs, json, snap, prev, say, pool, ports, plan);
+    return report(watch.failure, gcs, json, snap, prev, say, pool, ports, plan, () => queueLines(plan, ports, counters, lcores));
   } finally {
     watch.close();
   }
@@ -159,12 +210,13 @@ async function supervise(group: LcoreGroup, opt: L2fwdOptions, snap: () => Snaps
 
 /** After every lcore has stopped: the final stats and the accounting check. */
 function report(failure: Error | undefined, gcs: number[], json: JsonStats | undefined, snap: () => Snapshot, prev: Snapshot,
-  say: (s: string) => void, pool: Mempool, ports: Port[], plan: Plan): number {
+  say: (s: string) => void, pool: Mempool, ports: Port[], plan: Plan, queues: () => string[]): number {
   if (failure && !(failure instanceof LcoreError)) throw failure;
   const final = snap();
   // Frames still on a "wire" (a net_ring, a kernel queue) return to the pool
   // when their port is released, so release before counting mbufs.
   const driverStats = ports.map((p) => p.stats());
+  const perQueue = queues();
   for (const p of ports) p.close();
   final.mempool.inUse = pool.inUseCount();
   const problems = failure ? [] : accountingProblems(final, pool, driverStats, plan);
@@ -175,6 +227,7 @@ function report(failure: Error | undefined, gcs: number[], json: JsonStats | und
     process.stdout.write(statsBlock(final, prev, false));
     say(`garbage collections in the lcore loops after warm-up: ${measured.length ? measured.reduce((a, b) => a + b, 0) : 'not measured (no lcore forwarded for 2 s)'}; peak RSS ${(maxRssKb / 1024).toFixed(0)} MB`);
   }
+  for (const l of perQueue) say(l);
   if (failure) {
     process.stderr.write(`tsfwd: ${failure.message}\n`);
     return 1;

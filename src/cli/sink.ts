@@ -42,11 +42,16 @@ export async function runSink(argv: string[]): Promise<number> {
   const ports = await openPorts(eal.vdevs, pool);
   const log = json ? pino({ base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ dest: 1, sync: true })) : undefined;
   const say = (x: string): void => { (json ? process.stderr : process.stdout).write(`${x}\n`); };
+  // Every rx queue of every port is polled (a queue nobody polls would lose its frames), and
+  // all queues of a port by the same lcore: a stream's sequence check (loss, duplicates,
+  // reordering) lives in one lcore's tracker, and the queues of a port split its streams.
   const n = Math.min(eal.lcores.length, ports.length);
+  const rxByLcore = spread(ports.map((_, i) => i), n)
+    .map((ps) => ps.flatMap((i) => Array.from({ length: ports[i].nbQueues }, (_, q): [number, number] => [i, q])));
   const counters = new SharedArrayBuffer(n * 64);
   const cnt = new Float64Array(counters);
   const total = (w: number): number => { let t = 0; for (let i = 0; i < n; i++) t += cnt[i * 8 + w]; return t; };
-  const config: SinkLcoreConfig = { pool: pool.buffer, ports: ports.map(portHandle), portsByLcore: spread(ports.map((_, i) => i), n), burst: 32, counters };
+  const config: SinkLcoreConfig = { pool: pool.buffer, ports: ports.map(portHandle), rxByLcore, burst: 32, counters };
   // Before the lcores start: they are created with the reduced set.
   dropAfterOpen('sink', ports, say);
   const group = LcoreGroup.launch({ lcores: eal.lcores.slice(0, n), app: 'sink', config });

@@ -1,7 +1,8 @@
 // The l2fwd lcore loop, in DPDK l2fwd's order: drain tx buffers that have
-// waited ~100 µs, then rx a burst from each of this lcore's ports, rewrite
-// MACs and buffer each frame for its destination port, sending a buffer as
-// soon as it holds a burst. Unsent frames are freed and counted, never retried.
+// waited ~100 µs, then rx a burst from each of this lcore's (port, queue)
+// pairs, rewrite MACs and buffer each frame for its destination port, sending
+// a buffer as soon as it holds a burst on this lcore's own tx queue of that
+// port. Unsent frames are freed and counted, never retried.
 import { LcoreContext, stopped } from '../../eal/app';
 import { Mempool } from '../../mempool/mempool';
 import { MONO_US_MASK, monoUs } from '../../native';
@@ -12,13 +13,17 @@ import {
   C_DROP_BAD, C_DROP_TX, C_FWD, C_GENERATED, C_RX, C_TX, C_WORDS, Counters, L_IDLE, L_ITERATIONS,
 } from '../../stats/counters';
 import { macUpdate, primeFrame } from './mac';
+import type { RxQueue } from './plan';
 
 export interface L2fwdLcoreConfig {
   pool: SharedArrayBuffer;
   /** Every configured port by id (only enabled ones are used). */
   ports: PortHandle[];
   dst: number[];
-  rxByLcore: number[][];
+  /** (port, queue) pairs each lcore polls, by lcore index (plan.ts). */
+  rxByLcore: RxQueue[][];
+  /** txQueues[lcore index][port]: the tx queue that lcore owns on the port, -1 if it sends nothing there. */
+  txQueues: number[][];
   macUpdating: boolean;
   burst: number;
   counters: SharedArrayBuffer;
@@ -38,11 +43,13 @@ export function l2fwdLcore(ctx: LcoreContext<L2fwdLcoreConfig>): Promise<{ gcs: 
   const rxList = c.rxByLcore[ctx.index] ?? [];
   const nRx = rxList.length;
   const used = new Set<number>();
-  for (const p of rxList) { used.add(p); used.add(c.dst[p]); }
+  for (const [p] of rxList) { used.add(p); used.add(c.dst[p]); }
   // Ports this lcore does not touch stay unattached (undefined is never called).
   const ports: Port[] = c.ports.map((h, id) => (used.has(id) ? attachPort(h, mp) : (undefined as unknown as Port)));
-  const rxPorts = rxList.map((p) => ports[p]);
-  const rxIds = Int32Array.from(rxList);
+  const rxPorts = rxList.map(([p]) => ports[p]);
+  const rxIds = Int32Array.from(rxList, ([p]) => p);
+  const rxQs = Int32Array.from(rxList, ([, q]) => q);
+  const txq = Int32Array.from(c.txQueues[ctx.index] ?? []);
   const dst = Int32Array.from(c.dst);
   const macs = ports.map((p) => (p ? p.mac : new Uint8Array(6)));
   const burst = c.burst;
@@ -59,7 +66,7 @@ export function l2fwdLcore(ctx: LcoreContext<L2fwdLcoreConfig>): Promise<{ gcs: 
   // d's buffer all came from dst[d]: their fate is booked to that rx port.
   const flush = (d: number): void => {
     const n = txLen[d];
-    const sent = ports[d].txBurst(0, txBuf[d], n);
+    const sent = ports[d].txBurst(txq[d], txBuf[d], n);
     const src = dst[d] * C_WORDS;
     cnt[d * C_WORDS + C_TX] += sent;
     cnt[src + C_FWD] += sent;
@@ -80,7 +87,7 @@ export function l2fwdLcore(ctx: LcoreContext<L2fwdLcoreConfig>): Promise<{ gcs: 
         mp.setDataLen(m, primeFrame(data, mp.mtod(m), d, macs[d]));
         mp.setPort(m, rxIds[i]);
       }
-      const sent = ports[d].txBurst(0, txBuf[d], burst);
+      const sent = ports[d].txBurst(txq[d], txBuf[d], burst);
       if (sent < burst) mp.putBulkFrom(txBuf[d], sent, burst - sent);
       cnt[d * C_WORDS + C_TX] += sent;
       cnt[d * C_WORDS + C_GENERATED] += sent;
@@ -106,7 +113,7 @@ export function l2fwdLcore(ctx: LcoreContext<L2fwdLcoreConfig>): Promise<{ gcs: 
     cnt[lc + L_ITERATIONS]++;
     let got = 0;
     for (let i = 0; i < nRx; i++) {
-      const n = rxPorts[i].rxBurst(0, rx, burst);
+      const n = rxPorts[i].rxBurst(rxQs[i], rx, burst);
       if (n === 0) continue;
       got += n;
       const p = rxIds[i];

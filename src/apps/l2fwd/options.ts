@@ -2,16 +2,19 @@
 // names and limits, plus tsfwd's additions.
 import { Args } from '../../cli/args';
 import { UsageError } from '../../eal/corelist';
+import type { ConfigTuple } from './plan';
 
 export interface L2fwdOptions {
   portmask: number;
   promiscuous: boolean;
-  /** rx ports per lcore, 1..15 (l2fwd's MAX_RX_QUEUE_PER_LCORE is 16, -q takes 1..15). */
+  /** rx queues per lcore when --config is not given, 1..15 (l2fwd's MAX_RX_QUEUE_PER_LCORE is 16, -q takes 1..15). */
   rxPerLcore: number;
   /** Stats period in seconds; 0 = off. */
   period: number;
   macUpdating: boolean;
   portmap?: [number, number][];
+  /** l3fwd's --config: which lcore polls each (port, rx queue). */
+  config?: ConfigTuple[];
   burst: number;
   duration?: number;
   statsJson: boolean;
@@ -40,6 +43,15 @@ export function parsePortmap(s: string): [number, number][] {
   return [...body.matchAll(/\(\s*(\d+)\s*,\s*(\d+)\s*\)/g)].map((m) => [Number(m[1]), Number(m[2])]);
 }
 
+/** l3fwd's --config: "(0,0,1),(1,0,2)" -> [[0,0,1],[1,0,2]] as (port, queue, lcore). */
+export function parseConfig(s: string): ConfigTuple[] {
+  const t = String.raw`\(\s*\d+\s*,\s*\d+\s*,\s*\d+\s*\)`;
+  if (!new RegExp(`^\\s*${t}(\\s*,\\s*${t})*\\s*$`).test(s)) {
+    throw new UsageError(`invalid --config '${s}' (expected (port,queue,lcore) tuples, e.g. "(0,0,1),(0,1,2)")`);
+  }
+  return [...s.matchAll(/\(\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)\s*\)/g)].map((m) => [Number(m[1]), Number(m[2]), Number(m[3])]);
+}
+
 export function parseHostPort(s: string): { host: string; port: number } {
   const m = /^(?:(.+):)?(\d+)$/.exec(s);
   const port = m ? Number(m[2]) : NaN;
@@ -63,6 +75,7 @@ export function parseL2fwdOptions(argv: readonly string[], cmd: string, pipeline
       case '--no-mac-updating': o.macUpdating = false; break;
       case '--mac-updating': o.macUpdating = true; break;
       case '--portmap': o.portmap = parsePortmap(a.value(k)); break;
+      case '--config': o.config = parseConfig(a.value(k)); break;
       case '--burst': o.burst = a.int(k, 1, 512); break;
       case '--duration': o.duration = a.num(k, 0.01, 31 * 86400); break;
       case '--stats-json': o.statsJson = true; break;

@@ -1,70 +1,84 @@
-// Pipeline mode: rx lcores pull bursts, rewrite MACs and enqueue mbuf indices
-// to the ring of each frame's destination port; tx lcores dequeue and send.
-// A full ring is a counted drop (ring-full), never a stall. At stop, tx lcores
-// keep draining until every rx lcore has finished and their rings are empty,
-// so no mbuf is stranded in a ring.
-import * as v8 from 'node:v8';
+// Pipeline mode: rx lcores pull bursts from their (port, queue) pairs, rewrite
+// MACs and enqueue mbuf indices to the ring of each frame's destination port;
+// tx lcores dequeue and send on their own tx queue of that port. A full ring
+// is a counted drop (ring-full), never a stall. At stop, tx lcores keep
+// draining until every rx lcore has left its loop (or died) and their rings
+// are empty, so no mbuf is stranded in a ring and no tx lcore waits forever.
 import { LcoreContext, stopped } from '../../eal/app';
+import { CTL_STATE, LcoreState, lcoreWord } from '../../eal/control';
 import { Mempool } from '../../mempool/mempool';
 import { attachPort } from '../../port/registry';
 import { Ring } from '../../ring/ring';
 import type { Port, PortHandle } from '../../port/types';
 import { C_DROP_BAD, C_DROP_RING, C_DROP_TX, C_FWD, C_RX, C_TX, C_WORDS, Counters, L_IDLE, L_ITERATIONS } from '../../stats/counters';
+import { GcWindow } from '../gc-window';
 import { macUpdate } from '../l2fwd/mac';
+import type { RxQueue } from '../l2fwd/plan';
+
+/** Test hook, read once at setup: the rx lcore with this id throws before its loop. */
+export const FAIL_RX_ENV = 'TSFWD_TEST_FAIL_RX_LCORE';
 
 export interface PipelineConfig {
   pool: SharedArrayBuffer;
   ports: PortHandle[];
   dst: number[];
-  /** By lcore index: rx ports for the first `nRx` lcores, tx ports for the rest. */
-  portsByLcore: number[][];
+  /** (port, queue) pairs of rx lcore i (launch indexes 0..nRx-1). */
+  rxByLcore: RxQueue[][];
+  /** Destination ports whose ring tx lcore nRx+j drains, at index j. */
+  txByLcore: number[][];
+  /** txQueues[j][port]: the tx queue tx lcore nRx+j owns on the port, -1 if none. */
+  txQueues: number[][];
   nRx: number;
-  /** rings[p]: frames on their way out of port p (SP/SC), or null if p is not a destination. */
+  /** rings[p]: frames on their way out of port p, or null if p is not a destination. */
   rings: (SharedArrayBuffer | null)[];
-  /** Int32 word 0: rx lcores that have left their loop. */
+  /** Int32 per rx lcore index: 1 once it enqueues no more. */
   rxDone: SharedArrayBuffer;
   macUpdating: boolean;
   burst: number;
   counters: SharedArrayBuffer;
   nbLcores: number;
-  profileGc?: boolean;
 }
 
-export function pipelineLcore(ctx: LcoreContext<PipelineConfig>): { gcs: number } {
+export function pipelineLcore(ctx: LcoreContext<PipelineConfig>): Promise<{ gcs: number }> {
   const c = ctx.config;
-  const mp = Mempool.attach(c.pool, ctx.lcoreId);
-  const mine = c.portsByLcore[ctx.index] ?? [];
   const isRx = ctx.index < c.nRx;
-  const used = new Set(mine);
+  if (!isRx) return txLcore(ctx, c);
+  try {
+    if (process.env[FAIL_RX_ENV] === String(ctx.lcoreId)) throw new Error(`rx lcore failure injected by ${FAIL_RX_ENV}`);
+    return rxLcore(ctx, c);
+  } finally {
+    // Publishes "rx lcore i enqueues no more", after its last enqueue and even
+    // if it threw; pairs with the loads in rxFinished() on the tx lcores.
+    Atomics.store(new Int32Array(c.rxDone), ctx.index, 1);
+  }
+}
+
+function rxLcore(ctx: LcoreContext<PipelineConfig>, c: PipelineConfig): Promise<{ gcs: number }> {
+  const mp = Mempool.attach(c.pool, ctx.lcoreId);
+  const mine = c.rxByLcore[ctx.index] ?? [];
+  const used = new Set(mine.map(([p]) => p));
   const ports: Port[] = c.ports.map((h, id) => (used.has(id) ? attachPort(h, mp) : (undefined as unknown as Port)));
   const rings = c.rings.map((b) => (b ? Ring.attach(b) : (undefined as unknown as Ring)));
   const cnt = new Counters(c.counters, c.nbLcores, c.ports.length).lcoreView(ctx.index);
-  const prof = c.profileGc ? new v8.GCProfiler() : undefined;
-  prof?.start();
-  if (isRx) rxLoop(ctx, c, mp, mine, ports, rings, cnt);
-  else txLoop(ctx, c, mp, mine, ports, rings, cnt);
-  const gcs = prof ? prof.stop().statistics.length : 0;
-  for (const p of ports) p?.close();
-  mp.flushCache();
-  return { gcs };
-}
-
-function rxLoop(ctx: LcoreContext<PipelineConfig>, c: PipelineConfig, mp: Mempool, mine: number[], ports: Port[], rings: Ring[], cnt: Float64Array): void {
   const burst = c.burst;
   const buf = new Uint32Array(burst);
   const bad = new Uint32Array(burst);
-  const rxIds = Int32Array.from(mine);
-  const rxPorts = mine.map((p) => ports[p]);
+  const rxIds = Int32Array.from(mine, ([p]) => p);
+  const rxQs = Int32Array.from(mine, ([, q]) => q);
+  const rxPorts = mine.map(([p]) => ports[p]);
   const dst = Int32Array.from(c.dst);
   const macs = c.ports.map((h) => Uint8Array.from(h.mac));
   const data = mp.data;
+  const macUpdating = c.macUpdating;
   const lc = c.ports.length * C_WORDS;
   const n = rxIds.length;
+  const gc = new GcWindow();
+  let sawTraffic = false;
   while (!stopped(ctx)) {
     cnt[lc + L_ITERATIONS]++;
     let got = 0;
     for (let i = 0; i < n; i++) {
-      const k = rxPorts[i].rxBurst(0, buf, burst);
+      const k = rxPorts[i].rxBurst(rxQs[i], buf, burst);
       if (k === 0) continue;
       got += k;
       const p = rxIds[i];
@@ -75,7 +89,7 @@ function rxLoop(ctx: LcoreContext<PipelineConfig>, c: PipelineConfig, mp: Mempoo
       for (let j = 0; j < k; j++) {
         const m = buf[j];
         if (mp.dataLen(m) < 14) { bad[nBad++] = m; continue; }
-        if (c.macUpdating) macUpdate(data, mp.mtod(m), d, macs[d]);
+        if (macUpdating) macUpdate(data, mp.mtod(m), d, macs[d]);
         buf[good++] = m;
       }
       if (nBad > 0) { mp.putBulk(bad, nBad); cnt[p * C_WORDS + C_DROP_BAD] += nBad; }
@@ -83,25 +97,49 @@ function rxLoop(ctx: LcoreContext<PipelineConfig>, c: PipelineConfig, mp: Mempoo
       if (q < good) { mp.putBulkFrom(buf, q, good - q); cnt[p * C_WORDS + C_DROP_RING] += good - q; }
     }
     if (got === 0) cnt[lc + L_IDLE]++;
+    else if (!sawTraffic) { sawTraffic = true; gc.traffic(); }
   }
-  // Publishes "this rx lcore enqueues no more"; pairs with the load in txLoop.
-  Atomics.add(new Int32Array(c.rxDone), 0, 1);
+  const gcEnd = gc.stop();
+  for (const p of ports) p?.close();
+  mp.flushCache();
+  return gcEnd.then((gcs) => ({ gcs }));
 }
 
-function txLoop(ctx: LcoreContext<PipelineConfig>, c: PipelineConfig, mp: Mempool, mine: number[], ports: Port[], rings: Ring[], cnt: Float64Array): void {
+/** True once every rx lcore enqueues no more: it said so, or the main thread marked it failed. */
+function rxFinished(ctx: LcoreContext, rxDone: Int32Array, nRx: number): boolean {
+  for (let i = 0; i < nRx; i++) {
+    // Observes the rx lcore's store in pipelineLcore's finally, or the main
+    // thread's Failed store (launch.ts, on the worker's 'error' event, after
+    // its thread stopped running): an lcore that died before its finally ran
+    // (pinning, module load) can enqueue nothing either.
+    if (Atomics.load(rxDone, i) !== 1 && Atomics.load(ctx.control, lcoreWord(i, CTL_STATE)) !== LcoreState.Failed) return false;
+  }
+  return true;
+}
+
+function txLcore(ctx: LcoreContext<PipelineConfig>, c: PipelineConfig): Promise<{ gcs: number }> {
+  const mp = Mempool.attach(c.pool, ctx.lcoreId);
+  const j = ctx.index - c.nRx;
+  const mine = c.txByLcore[j] ?? [];
+  const used = new Set(mine);
+  const ports: Port[] = c.ports.map((h, id) => (used.has(id) ? attachPort(h, mp) : (undefined as unknown as Port)));
+  const cnt = new Counters(c.counters, c.nbLcores, c.ports.length).lcoreView(ctx.index);
   const burst = c.burst;
   const buf = new Uint32Array(burst);
   const txIds = Int32Array.from(mine);
+  const txQs = Int32Array.from(mine, (d) => c.txQueues[j][d]);
   const txPorts = mine.map((d) => ports[d]);
-  const txRings = mine.map((d) => rings[d]);
+  const txRings = mine.map((d) => Ring.attach(c.rings[d]!));
   const dst = Int32Array.from(c.dst);
   const rxDone = new Int32Array(c.rxDone);
+  const nRx = c.nRx;
   const lc = c.ports.length * C_WORDS;
   const n = txIds.length;
+  const gc = new GcWindow();
+  let sawTraffic = false;
   for (;;) {
-    // Observes every rx lcore's exit; pairs with the Atomics.add in rxLoop. Read
-    // before polling, so an empty poll after it means the rings are drained for good.
-    const last = stopped(ctx) && Atomics.load(rxDone, 0) === c.nRx;
+    // Checked before polling, so an empty poll after it means the rings are drained for good.
+    const last = stopped(ctx) && rxFinished(ctx, rxDone, nRx);
     cnt[lc + L_ITERATIONS]++;
     let got = 0;
     for (let i = 0; i < n; i++) {
@@ -110,7 +148,7 @@ function txLoop(ctx: LcoreContext<PipelineConfig>, c: PipelineConfig, mp: Mempoo
       got += k;
       const d = txIds[i];
       const src = dst[d] * C_WORDS; // dst is an involution: everything in d's ring came from dst[d]
-      const sent = txPorts[i].txBurst(0, buf, k);
+      const sent = txPorts[i].txBurst(txQs[i], buf, k);
       cnt[d * C_WORDS + C_TX] += sent;
       cnt[src + C_FWD] += sent;
       if (sent < k) { mp.putBulkFrom(buf, sent, k - sent); cnt[src + C_DROP_TX] += k - sent; }
@@ -118,6 +156,10 @@ function txLoop(ctx: LcoreContext<PipelineConfig>, c: PipelineConfig, mp: Mempoo
     if (got === 0) {
       cnt[lc + L_IDLE]++;
       if (last) break;
-    }
+    } else if (!sawTraffic) { sawTraffic = true; gc.traffic(); }
   }
+  const gcEnd = gc.stop();
+  for (const p of ports) p?.close();
+  mp.flushCache();
+  return gcEnd.then((gcs) => ({ gcs }));
 }

@@ -3,6 +3,11 @@
 // number and a send time in the payload) and send them at the configured
 // rate. Frames the port does not take are kept and retried first, so
 // `count` frames go out exactly and in sequence order.
+//
+// Queues: each port (stream) belongs to exactly one lcore (cli/pktgen.ts
+// spreads ports, never splits one), so tx queue 0 is this lcore's own and no
+// other lcore sends on it. The only rx is the --pcap source, a net_pcap port
+// with a single queue, so queue 0 there is every queue.
 import { LcoreContext, stopped } from '../../eal/app';
 import { Mempool } from '../../mempool/mempool';
 import { MONO_US_MASK, monoNs, monoUs } from '../../native';

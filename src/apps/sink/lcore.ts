@@ -6,7 +6,7 @@ import { monoNs } from '../../native';
 import { backoff } from '../../ring/relax';
 import { isUdp4 } from '../../net/headers';
 import { attachPort } from '../../port/registry';
-import type { PortHandle } from '../../port/types';
+import type { Port, PortHandle } from '../../port/types';
 import { PAYLOAD_MAGIC, P_MAGIC, P_SEQ, P_STREAM, P_TS } from '../pktgen/payload';
 import { Histogram } from './histogram';
 import { MAX_STREAMS, SeqTracker } from './seq';
@@ -14,7 +14,8 @@ import { MAX_STREAMS, SeqTracker } from './seq';
 export interface SinkLcoreConfig {
   pool: SharedArrayBuffer;
   ports: PortHandle[];
-  portsByLcore: number[][];
+  /** (port, queue) pairs each lcore polls: every queue of every port, all of a port's on one lcore. */
+  rxByLcore: [number, number][][];
   burst: number;
   /** Float64 per lcore index, 8 words: [frames, pktgen frames, other frames]. */
   counters: SharedArrayBuffer;
@@ -32,7 +33,11 @@ export interface SinkResult {
 export function sinkLcore(ctx: LcoreContext<SinkLcoreConfig>): SinkResult {
   const c = ctx.config;
   const mp = Mempool.attach(c.pool, ctx.lcoreId);
-  const ports = (c.portsByLcore[ctx.index] ?? []).map((p) => attachPort(c.ports[p], mp));
+  const mine = c.rxByLcore[ctx.index] ?? [];
+  const attached = new Map<number, Port>();
+  for (const [p] of mine) if (!attached.has(p)) attached.set(p, attachPort(c.ports[p], mp));
+  const ports = mine.map(([p]) => attached.get(p)!);
+  const qs = Int32Array.from(mine, ([, q]) => q);
   const cnt = new Float64Array(c.counters, ctx.index * 64, 8);
   const seq = new SeqTracker();
   const hist = new Histogram();
@@ -43,7 +48,7 @@ export function sinkLcore(ctx: LcoreContext<SinkLcoreConfig>): SinkResult {
   const drain = (): number => {
     let got = 0;
     for (let i = 0; i < np; i++) {
-      const n = ports[i].rxBurst(0, bufs, c.burst);
+      const n = ports[i].rxBurst(qs[i], bufs, c.burst);
       if (n === 0) continue;
       got += n;
       // One clock read per burst, after rx: every frame in it was sent before.
@@ -77,7 +82,7 @@ export function sinkLcore(ctx: LcoreContext<SinkLcoreConfig>): SinkResult {
     else idle = 0;
   }
   while (drain() > 0) { /* what arrived before the stop */ }
-  for (const p of ports) p.close();
+  for (const p of attached.values()) p.close();
   mp.flushCache();
   return { streams: seq.summary(), hist: { counts: hist.counts, n: hist.n, min: hist.min, max: hist.max } };
 }

@@ -1,7 +1,9 @@
 // Per-stream sequence accounting: lost, duplicated and reordered frames,
 // exact within a window of the last SEQ_WINDOW sequence numbers. A gap counts
 // as lost until a missing number turns up late, when it becomes reordered;
-// a number seen twice is a duplicate. Sequence numbers wrap at 2^32.
+// a number seen twice is a duplicate. Sequence numbers wrap at 2^32. The
+// first frame seen need not be the stream's first (the queues of a multi-queue
+// port deliver in their own order): a frame older than it moves the start back.
 
 export const MAX_STREAMS = 256;
 export const SEQ_WINDOW = 65536;
@@ -14,6 +16,7 @@ export class SeqTracker {
   readonly duplicates = new Float64Array(MAX_STREAMS);
   readonly reordered = new Float64Array(MAX_STREAMS);
   private readonly next = new Float64Array(MAX_STREAMS); // next expected, uint32
+  private readonly low = new Float64Array(MAX_STREAMS);  // oldest number seen, uint32
   private readonly started = new Uint8Array(MAX_STREAMS);
   private readonly bits = new Int32Array(MAX_STREAMS * WORDS);
 
@@ -24,6 +27,7 @@ export class SeqTracker {
       this.started[s] = 1;
       this.set(base, seq);
       this.next[s] = (seq + 1) >>> 0;
+      this.low[s] = seq;
       return;
     }
     const next = this.next[s];
@@ -40,6 +44,15 @@ export class SeqTracker {
     }
     const back = (next - seq) >>> 0;
     if (back > SEQ_WINDOW) { this.reordered[s]++; return; } // too old to tell a duplicate from a late frame
+    const before = (this.low[s] - seq) >>> 0;
+    if (before !== 0 && before < 0x80000000) {
+      // Older than anything seen: never counted as lost. The numbers between it and the old start are.
+      this.lost[s] += before - 1;
+      this.low[s] = seq;
+      this.set(base, seq);
+      this.reordered[s]++;
+      return;
+    }
     const w = base + ((seq & MASK) >>> 5);
     const bit = 1 << (seq & 31);
     if ((this.bits[w] & bit) !== 0) {
