@@ -6,6 +6,7 @@ import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { makePlan } from '../src/apps/l2fwd/plan';
+import { defaultPoll } from '../src/eal/poll-mode';
 import type { L2fwdLcoreConfig } from '../src/apps/l2fwd/lcore';
 import { LcoreGroup, Mempool, getAffinity } from '../src/index';
 import { openPort, portHandle } from '../src/port/registry';
@@ -201,7 +202,7 @@ test('l2fwd lcore: MAC rewrite byte for byte through net_ring ports, both direct
   const counters = Counters.create(1, 2);
   const config: L2fwdLcoreConfig = {
     pool: pool.buffer, ports: [portHandle(a), portHandle(b)], dst: [1, 0], rxByLcore: [[[0, 0], [1, 0]]], txQueues: [[0, 0]], macUpdating: true,
-    burst: 32, counters: counters.buffer, nbLcores: 1, txFirst: false, drainUs: 100,
+    burst: 32, counters: counters.buffer, nbLcores: 1, txFirst: false, drainUs: 100, poll: defaultPoll(),
   };
   const group = LcoreGroup.launch({ lcores: [cpus[0]], app: 'l2fwd', config });
   try {

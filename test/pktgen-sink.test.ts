@@ -11,7 +11,8 @@ import { parseScript } from '../src/apps/pktgen/script';
 import { PAYLOAD_MAGIC, P_SEQ, P_STREAM, P_TS } from '../src/apps/pktgen/payload';
 import { SeqTracker } from '../src/apps/sink/seq';
 import { Histogram, bucketMax, bucketOf } from '../src/apps/sink/histogram';
-import type { SinkLcoreConfig, SinkResult } from '../src/apps/sink/lcore';
+import { SINK_LINE, type SinkLcoreConfig, type SinkResult } from '../src/apps/sink/lcore';
+import { defaultPoll } from '../src/eal/poll-mode';
 import { LcoreGroup, Mempool, getAffinity } from '../src/index';
 import { checksum, onesSum } from '../src/net/checksum';
 import { parseIpv4, writeUdpFrame } from '../src/net/headers';
@@ -114,8 +115,9 @@ test('sink lcore: injected loss, duplicates and reordering come out exactly; for
   const pool = Mempool.create({ n: 4096 });
   const port = await openPort('net_ring_sk,size=4096,peer=net_ring_sk_in', { id: 0, pool });
   const feed = await openPort('net_ring_sk_in,size=4096,peer=net_ring_sk', { id: 1, pool });
-  const counters = new SharedArrayBuffer(64);
-  const config: SinkLcoreConfig = { pool: pool.buffer, ports: [portHandle(port)], rxByLcore: [[[0, 0]]], burst: 32, counters };
+  const counters = new SharedArrayBuffer(SINK_LINE * 8);
+  // The sink's default mode: it blocks on the ring's doorbell between feeds.
+  const config: SinkLcoreConfig = { pool: pool.buffer, ports: [portHandle(port)], rxByLcore: [[[0, 0]]], burst: 32, counters, poll: defaultPoll('interrupt') };
   const frame = (stream: number, seq: number): Uint8Array => {
     const f = new Uint8Array(60);
     writeUdpFrame(f, 0, { dstMac: [2, 0, 0, 0, 0, 1], srcMac: [2, 0, 0, 0, 0, 2], srcIp: 1, dstIp: 2, srcPort: 1, dstPort: 2, length: 60 });

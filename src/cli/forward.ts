@@ -9,6 +9,7 @@ import { Plan, assignTxQueues, l2fwdTxPorts, makePlan } from '../apps/l2fwd/plan
 import type { PipelineConfig } from '../apps/pipeline/lcore';
 import { PipelinePlan, pipelinePlan } from '../apps/pipeline/plan';
 import { dropAfterOpen } from '../eal/privileges';
+import type { PollConfig } from '../eal/poll-mode';
 import { UsageError } from '../eal/corelist';
 import { LcoreError, LcoreGroup } from '../eal/launch';
 import { LinkWatch } from './link-watch';
@@ -111,8 +112,8 @@ export async function runForwarder(argv: string[], mode: Mode): Promise<number> 
     // Before the lcores start, so they are created with the reduced set.
     dropAfterOpen(mode, ports, say);
     const group = mode === 'l2fwd'
-      ? launchL2fwd(eal.lcores, plan, txQueues, opt, pool, ports, counters)
-      : launchPipeline(rxLcores, txLcores, plan, pp!, opt, pool, ports, counters);
+      ? launchL2fwd(eal.lcores, plan, txQueues, opt, pool, ports, counters, eal.poll)
+      : launchPipeline(rxLcores, txLcores, plan, pp!, opt, pool, ports, counters, eal.poll);
     return await supervise(group, opt, snap, say, pool, ports, plan, counters, launched);
   } finally {
     links.close();
@@ -129,22 +130,23 @@ function queuesAsked(vdev: string): number {
   return Number.isInteger(v) && v >= 1 && v <= 64 ? v : 1;
 }
 
-function launchL2fwd(lcores: number[], plan: Plan, txQueues: number[][], opt: L2fwdOptions, pool: Mempool, ports: Port[], counters: Counters): LcoreGroup {
+function launchL2fwd(lcores: number[], plan: Plan, txQueues: number[][], opt: L2fwdOptions, pool: Mempool, ports: Port[], counters: Counters,
+  poll: PollConfig): LcoreGroup {
   const config: L2fwdLcoreConfig = {
     pool: pool.buffer, ports: ports.map(portHandle), dst: plan.dst, rxByLcore: plan.rxByLcore, txQueues,
     macUpdating: opt.macUpdating, burst: opt.burst, counters: counters.buffer, nbLcores: lcores.length,
-    txFirst: opt.txFirst, drainUs: 100,
+    txFirst: opt.txFirst, drainUs: 100, poll,
   };
   return LcoreGroup.launch({ lcores, app: 'l2fwd', config });
 }
 
 function launchPipeline(rxLcores: number[], txLcores: number[], plan: Plan, pp: PipelinePlan, opt: L2fwdOptions, pool: Mempool,
-  ports: Port[], counters: Counters): LcoreGroup {
+  ports: Port[], counters: Counters, poll: PollConfig): LcoreGroup {
   const rings = ports.map((_, p) => (pp.ringFlags[p] >= 0 ? Ring.create(opt.ringSize, pp.ringFlags[p]).buffer : null));
   const config: PipelineConfig = {
     pool: pool.buffer, ports: ports.map(portHandle), dst: plan.dst, rxByLcore: plan.rxByLcore, txByLcore: pp.txByLcore,
     txQueues: pp.txQueues, nRx: rxLcores.length, rings, rxDone: new SharedArrayBuffer(4 * rxLcores.length),
-    macUpdating: opt.macUpdating, burst: opt.burst, counters: counters.buffer, nbLcores: rxLcores.length + txLcores.length,
+    macUpdating: opt.macUpdating, burst: opt.burst, counters: counters.buffer, nbLcores: rxLcores.length + txLcores.length, poll,
   };
   return LcoreGroup.launch({ lcores: [...rxLcores, ...txLcores], app: 'pipeline', config });
 }

@@ -167,7 +167,8 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 export async function runPktgen(argv: string[]): Promise<number> {
   const [ealArgv, appArgv] = splitAtDashDash(argv);
-  const eal = parseEal(ealArgv, 'pktgen');
+  // Default adaptive: a generator sleeps between paced bursts (--poll-mode busy spins, as pktgen-dpdk).
+  const eal = parseEal(ealArgv, 'pktgen', 'adaptive');
   const o = parseOpts(appArgv);
   if (eal.vdevs.length === 0) throw new UsageError('pktgen: no ports: give at least one --vdev');
   checkLcores('pktgen', eal.lcores);
@@ -203,7 +204,7 @@ export async function runPktgen(argv: string[]): Promise<number> {
   const streamsByLcore = spread(all, n);
   const config: PktgenLcoreConfig = {
     ...bufs, pool: pool.buffer, ports: ports.map(portHandle), streamsByLcore, burst: o.burst,
-    sources: sources.length ? sources.map(portHandle) : undefined,
+    sources: sources.length ? sources.map(portHandle) : undefined, poll: eal.poll, lcoreStats: new SharedArrayBuffer(n * 64),
   };
   let group: LcoreGroup;
   try {

@@ -3,7 +3,7 @@
 // and print per-stream loss/duplicates/reordering and a latency summary.
 import pino from 'pino';
 import { Histogram } from '../apps/sink/histogram';
-import { K_FRAMES, K_OTHER, K_TAGGED, SinkLcoreConfig, SinkResult } from '../apps/sink/lcore';
+import { K_FRAMES, K_OTHER, K_TAGGED, SINK_LINE, SinkLcoreConfig, SinkResult } from '../apps/sink/lcore';
 import { dropAfterOpen } from '../eal/privileges';
 import { UsageError } from '../eal/corelist';
 import { LcoreGroup } from '../eal/launch';
@@ -21,7 +21,7 @@ const us = (ns: number): string => (ns / 1e3).toFixed(1);
 
 export async function runSink(argv: string[]): Promise<number> {
   const [ealArgv, appArgv] = splitAtDashDash(argv);
-  const eal = parseEal(ealArgv, 'sink');
+  const eal = parseEal(ealArgv, 'sink', 'interrupt');
   let duration: number | undefined;
   let count = 0;
   let idle: number | undefined;
@@ -48,10 +48,10 @@ export async function runSink(argv: string[]): Promise<number> {
   const n = Math.min(eal.lcores.length, ports.length);
   const rxByLcore = spread(ports.map((_, i) => i), n)
     .map((ps) => ps.flatMap((i) => Array.from({ length: ports[i].nbQueues }, (_, q): [number, number] => [i, q])));
-  const counters = new SharedArrayBuffer(n * 64);
+  const counters = new SharedArrayBuffer(n * SINK_LINE * 8);
   const cnt = new Float64Array(counters);
-  const total = (w: number): number => { let t = 0; for (let i = 0; i < n; i++) t += cnt[i * 8 + w]; return t; };
-  const config: SinkLcoreConfig = { pool: pool.buffer, ports: ports.map(portHandle), rxByLcore, burst: 32, counters };
+  const total = (w: number): number => { let t = 0; for (let i = 0; i < n; i++) t += cnt[i * SINK_LINE + w]; return t; };
+  const config: SinkLcoreConfig = { pool: pool.buffer, ports: ports.map(portHandle), rxByLcore, burst: 32, counters, poll: eal.poll };
   // Before the lcores start: they are created with the reduced set.
   dropAfterOpen('sink', ports, say);
   const group = LcoreGroup.launch({ lcores: eal.lcores.slice(0, n), app: 'sink', config });

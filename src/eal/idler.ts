@@ -42,6 +42,9 @@ export class Idler {
   private napUs = FIRST_NAP_US;
   private last: number;
 
+  /** The clock (monoUs) at the last poll: lcores use it instead of reading it again. */
+  get now(): number { return this.last; }
+
   /**
    * `wakes`: one per rx queue the lcore polls; `line`/`base`: its stats line;
    * `beforeSleep`: drains what must not wait through a sleep (buffered tx).
@@ -93,6 +96,8 @@ export class Idler {
     line[b + L_EMPTY]++;
     if (this.m === MODE_BUSY || ++this.empty < this.emptyMax) return;
     this.empty = 0;
+    // Stopping: lcores drain what is left, they must not sleep through it.
+    if (stopped(this.ctx)) return;
     if (this.beforeSleep !== undefined) this.beforeSleep();
     if (this.m === MODE_BLOCK) this.block();
     else this.nap();
@@ -100,6 +105,26 @@ export class Idler {
     line[b + L_SLEEP_US] += (after - this.last) & MONO_US_MASK;
     line[b + L_SLEEPS]++;
     this.last = after;
+  }
+
+  /**
+   * Sleeps about `us` µs now (pktgen between paced bursts: it knows when its
+   * next frame is due), counted as an empty poll and as time asleep. A stop
+   * ends it at once.
+   */
+  pause(us: number): void {
+    const line = this.line;
+    const b = this.base;
+    line[b + L_POLLS]++;
+    line[b + L_EMPTY]++;
+    const before = monoUs();
+    // Pairs with the Atomics.notify in LcoreGroup.stop(), as in nap().
+    Atomics.wait(this.control, CTL_STOP, 0, us / 1000);
+    const after = monoUs();
+    line[b + L_SLEEP_US] += (after - before) & MONO_US_MASK;
+    line[b + L_SLEEPS]++;
+    this.last = after;
+    this.empty = 0;
   }
 
   private nap(): void {

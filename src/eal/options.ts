@@ -16,6 +16,8 @@ export interface EalOptions {
   mbufs?: number;
   /** --poll-mode, --empty-polls, --max-sleep-us. */
   poll: PollConfig;
+  /** True if any of the poll options was given (a command that cannot honour them refuses them). */
+  pollGiven: boolean;
 }
 
 /** Splits `argv` at the first `--` into EAL and application arguments. */
@@ -45,6 +47,7 @@ export const EAL_HELP: readonly OptionHelp[] = [
 /** `pollMode`: the command's default poll mode (sink: interrupt; the rest: busy, as in DPDK). */
 export function parseEal(argv: readonly string[], cmd: string, pollMode: PollModeName = 'busy'): EalOptions {
   const poll = defaultPoll(pollMode);
+  let pollGiven = false;
   let lcores: number[] | undefined;
   const vdevs: string[] = [];
   let mbufs: number | undefined;
@@ -58,12 +61,12 @@ export function parseEal(argv: readonly string[], cmd: string, pollMode: PollMod
       lcores = parseCoreMask(a.value(o));
     } else if (o === '--vdev') vdevs.push(a.value(o));
     else if (o === '--mbufs') mbufs = a.int(o, 64, 1 << 24);
-    else if (o === '--poll-mode') poll.mode = parsePollMode(a.value(o), cmd);
-    else if (o === '--empty-polls') poll.emptyPolls = a.int(o, 1, 1 << 24);
-    else if (o === '--max-sleep-us') poll.maxSleepUs = a.int(o, 1, 1_000_000);
+    else if (o === '--poll-mode') { poll.mode = parsePollMode(a.value(o), cmd); pollGiven = true; }
+    else if (o === '--empty-polls') { poll.emptyPolls = a.int(o, 1, 1 << 24); pollGiven = true; }
+    else if (o === '--max-sleep-us') { poll.maxSleepUs = a.int(o, 1, 1_000_000); pollGiven = true; }
     else if (IGNORED_WITH_VALUE.has(o)) a.value(o);
     else if (IGNORED_FLAGS.has(o)) continue;
     else throw new UsageError(`${cmd}: unknown EAL option '${o}' (application options go after --)`);
   }
-  return { lcores: lcores ?? [0], vdevs, mbufs, poll };
+  return { lcores: lcores ?? [0], vdevs, mbufs, poll, pollGiven };
 }

@@ -12,9 +12,9 @@ export const C_DROP_TX = 3;     // received on this port, refused by the destina
 export const C_DROP_BAD = 4;    // received on this port shorter than an Ethernet header
 export const C_DROP_RING = 5;   // received on this port, pipeline ring to the tx lcore full
 export const C_GENERATED = 6;   // --tx-first frames sent out of this port
-// per-lcore line
-export const L_ITERATIONS = 0;  // loop iterations
-export const L_IDLE = 1;        // iterations in which no rx burst returned a frame
+// per-lcore line: written by the lcore's Idler (eal/idler.ts): polls, empty
+// polls, time asleep and busy
+export { L_POLLS as L_ITERATIONS, L_EMPTY as L_IDLE, L_SLEEP_US, L_BUSY_US, L_SLEEPS } from '../eal/idler';
 
 export class Counters {
   readonly buffer: SharedArrayBuffer;

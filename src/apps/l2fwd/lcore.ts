@@ -5,12 +5,14 @@
 // port. Unsent frames are freed and counted, never retried.
 import { LcoreContext, stopped } from '../../eal/app';
 import { Mempool } from '../../mempool/mempool';
-import { MONO_US_MASK, monoUs } from '../../native';
+import { Idler } from '../../eal/idler';
+import type { PollConfig } from '../../eal/poll-mode';
+import { MONO_US_MASK } from '../../native';
 import { GcWindow } from '../gc-window';
 import { attachPort } from '../../port/registry';
 import type { Port, PortHandle } from '../../port/types';
 import {
-  C_DROP_BAD, C_DROP_TX, C_FWD, C_GENERATED, C_RX, C_TX, C_WORDS, Counters, L_IDLE, L_ITERATIONS,
+  C_DROP_BAD, C_DROP_TX, C_FWD, C_GENERATED, C_RX, C_TX, C_WORDS, Counters,
 } from '../../stats/counters';
 import { macUpdate, primeFrame } from './mac';
 import type { RxQueue } from './plan';
@@ -29,6 +31,8 @@ export interface L2fwdLcoreConfig {
   counters: SharedArrayBuffer;
   nbLcores: number;
   txFirst: boolean;
+  /** --poll-mode and its limits. */
+  poll: PollConfig;
   /** Tx buffer drain interval, µs (l2fwd: BURST_TX_DRAIN_US = 100). */
   drainUs: number;
   /** Unused by l2fwd (it always counts after warm-up); kept for callers that set it. */
@@ -94,23 +98,25 @@ export function l2fwdLcore(ctx: LcoreContext<L2fwdLcoreConfig>): Promise<{ gcs: 
     }
   }
 
+  const drainAll = (): void => {
+    for (let d = 0; d < nbPorts; d++) if (txLen[d] > 0) flush(d);
+  };
+  // Counts polls, busy and asleep time; naps or blocks when idle (--poll-mode),
+  // draining the tx buffers first so no frame waits through a sleep.
+  const idler = new Idler(ctx, c.poll, rxPorts.map((p, i) => p.rxWake(rxQs[i])), cnt, lc, drainAll);
   // Collections are counted in the steady state only (gc-window.ts).
   const gc = new GcWindow();
   const drainUs = c.drainUs;
-  let lastDrain = monoUs();
+  let lastDrain = idler.now;
   let sawTraffic = false;
-  let it = 0;
   while (!stopped(ctx)) {
-    // The clock is a native call (~25 ns; performance.now() would allocate):
-    // look at it every 16th iteration only.
-    if ((++it & 15) === 0) {
-      const now = monoUs();
-      if (((now - lastDrain) & MONO_US_MASK) >= drainUs) {
-        for (let d = 0; d < nbPorts; d++) if (txLen[d] > 0) flush(d);
-        lastDrain = now;
-      }
+    // The Idler reads the clock once per iteration (a native call, ~25 ns;
+    // performance.now() would allocate): its reading serves the drain check.
+    const now = idler.now;
+    if (((now - lastDrain) & MONO_US_MASK) >= drainUs) {
+      drainAll();
+      lastDrain = now;
     }
-    cnt[lc + L_ITERATIONS]++;
     let got = 0;
     for (let i = 0; i < nRx; i++) {
       const n = rxPorts[i].rxBurst(rxQs[i], rx, burst);
@@ -134,10 +140,11 @@ export function l2fwdLcore(ctx: LcoreContext<L2fwdLcoreConfig>): Promise<{ gcs: 
         cnt[p * C_WORDS + C_DROP_BAD] += nBad;
       }
     }
-    if (got === 0) cnt[lc + L_IDLE]++;
-    else if (!sawTraffic) { sawTraffic = true; gc.traffic(); }
+    idler.poll(got);
+    if (got > 0 && !sawTraffic) { sawTraffic = true; gc.traffic(); }
   }
   const gcEnd = gc.stop(); // the window closes here, before the teardown below
+  idler.close();
   for (let d = 0; d < nbPorts; d++) if (txLen[d] > 0) flush(d);
   for (const p of ports) p?.close();
   mp.flushCache();

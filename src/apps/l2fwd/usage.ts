@@ -7,7 +7,8 @@ import { EAL_HELP } from '../../eal/options';
 export const L2FWD_APP_HELP: readonly OptionHelp[] = [
   ['-p PORTMASK', 'hex mask of the ports to use, e.g. 0x3 (required)'],
   ['-P', 'promiscuous mode on every port'],
-  ['-q N', 'rx ports per lcore, 1..15 (default 1)'],
+  ['-q N', 'rx queues per lcore, 1..15 (default 1); without --config the queues of every port are spread over -l in order'],
+  ['--config="(port,queue,lcore),..."', "which lcore polls which rx queue (l3fwd's syntax); every rx queue must be polled"],
   ['-T PERIOD', 'stats period in seconds, 0..86400 (default 10, 0 = off)'],
   ['--no-mac-updating', 'forward frames unchanged'],
   ['--mac-updating', 'source MAC = output port, destination 02:00:00:00:00:<port> (the default)'],
@@ -28,7 +29,7 @@ const eal = { title: 'EAL options', options: EAL_HELP };
 
 export const L2FWD_USAGE: Usage = {
   synopsis: ['tsfwd l2fwd [EAL options] -- [application options]'],
-  summary: 'forward frames port pair to port pair on busy-polling lcores (DPDK\'s examples/l2fwd)',
+  summary: 'forward frames port pair to port pair on polling lcores (DPDK\'s examples/l2fwd)',
   about: 'Forwards frames port pair to port pair on busy-polling lcores, as DPDK\'s examples/l2fwd does, ' +
     'printing its port statistics block every -T seconds; every frame is accounted for at exit.',
   sections: [eal, { title: 'Application options (after --)', options: L2FWD_APP_HELP }],

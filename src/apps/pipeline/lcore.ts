@@ -10,7 +10,9 @@ import { Mempool } from '../../mempool/mempool';
 import { attachPort } from '../../port/registry';
 import { Ring } from '../../ring/ring';
 import type { Port, PortHandle } from '../../port/types';
-import { C_DROP_BAD, C_DROP_RING, C_DROP_TX, C_FWD, C_RX, C_TX, C_WORDS, Counters, L_IDLE, L_ITERATIONS } from '../../stats/counters';
+import { C_DROP_BAD, C_DROP_RING, C_DROP_TX, C_FWD, C_RX, C_TX, C_WORDS, Counters } from '../../stats/counters';
+import { Idler } from '../../eal/idler';
+import type { PollConfig } from '../../eal/poll-mode';
 import { GcWindow } from '../gc-window';
 import { macUpdate } from '../l2fwd/mac';
 import type { RxQueue } from '../l2fwd/plan';
@@ -37,6 +39,8 @@ export interface PipelineConfig {
   burst: number;
   counters: SharedArrayBuffer;
   nbLcores: number;
+  /** --poll-mode and its limits (tx lcores sleep on their rings' doorbells). */
+  poll: PollConfig;
 }
 
 export function pipelineLcore(ctx: LcoreContext<PipelineConfig>): Promise<{ gcs: number }> {
@@ -72,10 +76,10 @@ function rxLcore(ctx: LcoreContext<PipelineConfig>, c: PipelineConfig): Promise<
   const macUpdating = c.macUpdating;
   const lc = c.ports.length * C_WORDS;
   const n = rxIds.length;
+  const idler = new Idler(ctx, c.poll, rxPorts.map((p, i) => p.rxWake(rxQs[i])), cnt, lc);
   const gc = new GcWindow();
   let sawTraffic = false;
   while (!stopped(ctx)) {
-    cnt[lc + L_ITERATIONS]++;
     let got = 0;
     for (let i = 0; i < n; i++) {
       const k = rxPorts[i].rxBurst(rxQs[i], buf, burst);
@@ -96,10 +100,11 @@ function rxLcore(ctx: LcoreContext<PipelineConfig>, c: PipelineConfig): Promise<
       const q = rings[d].enqueueBurst(buf, good);
       if (q < good) { mp.putBulkFrom(buf, q, good - q); cnt[p * C_WORDS + C_DROP_RING] += good - q; }
     }
-    if (got === 0) cnt[lc + L_IDLE]++;
-    else if (!sawTraffic) { sawTraffic = true; gc.traffic(); }
+    idler.poll(got);
+    if (got > 0 && !sawTraffic) { sawTraffic = true; gc.traffic(); }
   }
   const gcEnd = gc.stop();
+  idler.close();
   for (const p of ports) p?.close();
   mp.flushCache();
   return gcEnd.then((gcs) => ({ gcs }));
@@ -135,12 +140,12 @@ function txLcore(ctx: LcoreContext<PipelineConfig>, c: PipelineConfig): Promise<
   const nRx = c.nRx;
   const lc = c.ports.length * C_WORDS;
   const n = txIds.length;
+  const idler = new Idler(ctx, c.poll, txRings.map((ring) => ({ ring })), cnt, lc);
   const gc = new GcWindow();
   let sawTraffic = false;
   for (;;) {
     // Checked before polling, so an empty poll after it means the rings are drained for good.
     const last = stopped(ctx) && rxFinished(ctx, rxDone, nRx);
-    cnt[lc + L_ITERATIONS]++;
     let got = 0;
     for (let i = 0; i < n; i++) {
       const k = txRings[i].dequeueBurst(buf, burst);
@@ -153,12 +158,13 @@ function txLcore(ctx: LcoreContext<PipelineConfig>, c: PipelineConfig): Promise<
       cnt[src + C_FWD] += sent;
       if (sent < k) { mp.putBulkFrom(buf, sent, k - sent); cnt[src + C_DROP_TX] += k - sent; }
     }
+    idler.poll(got);
     if (got === 0) {
-      cnt[lc + L_IDLE]++;
       if (last) break;
     } else if (!sawTraffic) { sawTraffic = true; gc.traffic(); }
   }
   const gcEnd = gc.stop();
+  idler.close();
   for (const p of ports) p?.close();
   mp.flushCache();
   return gcEnd.then((gcs) => ({ gcs }));

@@ -10,9 +10,10 @@
 // with a single queue, so queue 0 there is every queue.
 import { LcoreContext, stopped } from '../../eal/app';
 import { Mempool } from '../../mempool/mempool';
-import { MONO_US_MASK, monoNs, monoUs } from '../../native';
+import { Idler } from '../../eal/idler';
+import type { PollConfig } from '../../eal/poll-mode';
+import { MONO_US_MASK, monoNs } from '../../native';
 import { attachPort } from '../../port/registry';
-import { backoff } from '../../ring/relax';
 import type { Port, PortHandle } from '../../port/types';
 import { PAYLOAD_MAGIC, P_MAGIC, P_SEQ, P_STREAM, P_TS } from './payload';
 import {
@@ -29,7 +30,14 @@ export interface PktgenLcoreConfig extends StreamBuffers {
   burst: number;
   /** --pcap: per stream, a net_pcap port whose frames are sent as they are, instead of templates. */
   sources?: PortHandle[];
+  /** --poll-mode: busy spins between paced bursts; adaptive and interrupt sleep until the next one is due. */
+  poll: PollConfig;
+  /** Each lcore's Idler line (8 Float64 words per lcore index): polls, sleeps, busy time. */
+  lcoreStats: SharedArrayBuffer;
 }
+
+/** Shortest gap worth sleeping through, µs: a timed sleep overshoots by the timer slack (~50 µs), which the rate budget then catches up. */
+const PACE_MIN_US = 20;
 
 /** Per-stream state private to the lcore; rebuilt when the stream is (re)started. */
 class StreamState {
@@ -69,13 +77,15 @@ export function pktgenLcore(ctx: LcoreContext<PktgenLcoreConfig>): { pending: nu
   const data = mp.data;
   const clk = new Float64Array(1);
   const n = mine.length;
+  // Nothing to wait on (tx only): the Idler naps when no stream runs, and
+  // pktgen itself sleeps between paced bursts unless --poll-mode busy.
+  const idler = new Idler(ctx, c.poll, [], new Float64Array(c.lcoreStats, ctx.index * 64, 8), 0);
+  const pace = c.poll.mode !== 'busy';
 
-  let idle = 0;
   while (!stopped(ctx)) {
-    const now = monoUs();
-    // Between rate-limited bursts the lcore has nothing to do: yield (then nap)
-    // after a run of idle passes, so a sink sharing the CPU gets it.
-    if (++idle > 1) backoff(idle - 1);
+    const now = idler.now;
+    let sentPass = 0;
+    let gapUs = Infinity; // until the next frame of a paced stream is due
     for (let i = 0; i < n; i++) {
       const sid = mine[i];
       const st = states[i];
@@ -89,7 +99,7 @@ export function pktgenLcore(ctx: LcoreContext<PktgenLcoreConfig>): { pending: nu
         // Retry what the port refused last time before building anything new.
         const sent = port.txBurst(0, st.pend, st.pendLen);
         account(st, cnt, cb, sent);
-        if (sent > 0) idle = 0;
+        sentPass += sent;
         continue;
       }
       if (!st.running) {
@@ -104,14 +114,20 @@ export function pktgenLcore(ctx: LcoreContext<PktgenLcoreConfig>): { pending: nu
         if (allowed < want) want = allowed;
       }
       if (st.count > 0 && st.count - st.sentThisStart < want) want = st.count - st.sentThisStart;
-      if (want <= 0) continue;
+      if (want <= 0) {
+        if (st.pps > 0) {
+          const due = Math.ceil(((st.sentThisStart + 1) * 1e6) / st.pps) - st.elapsedUs;
+          if (due < gapUs) gapUs = due;
+        }
+        continue;
+      }
       const src = sources[i];
       if (src !== undefined) {
         // Replay: frames come from the capture unchanged (no stamp, no checksum work).
         const got = src.rxBurst(0, st.pend, want);
         for (let j = 0; j < got; j++) st.lens[j] = mp.dataLen(st.pend[j]);
         st.pendLen = got;
-        if (got > 0) { account(st, cnt, cb, port.txBurst(0, st.pend, got)); idle = 0; }
+        if (got > 0) { const sent = port.txBurst(0, st.pend, got); account(st, cnt, cb, sent); sentPass += sent; }
         continue;
       }
       if (mp.getBulk(st.pend, want) === 0) { cnt[cb + N_NOMBUF]++; continue; }
@@ -157,9 +173,15 @@ export function pktgenLcore(ctx: LcoreContext<PktgenLcoreConfig>): { pending: nu
       st.pendLen = want;
       const sent = port.txBurst(0, st.pend, want);
       account(st, cnt, cb, sent);
-      idle = 0;
+      sentPass += sent;
     }
+    // Pacing by sleeping: when nothing went out and every paced stream's next
+    // frame is a while away, sleep until then (the budget is elapsed-time based,
+    // so an overshoot is caught up and the rate over a second holds).
+    if (pace && sentPass === 0 && gapUs >= PACE_MIN_US && gapUs !== Infinity) idler.pause(gapUs);
+    else idler.poll(sentPass);
   }
+  idler.close();
   let pending = 0;
   for (const st of states) { if (st.pendLen > 0) mp.putBulk(st.pend, st.pendLen); pending += st.pendLen; st.pendLen = 0; }
   for (const p of ports) p.close();

@@ -3,7 +3,8 @@
 import { LcoreContext, stopped } from '../../eal/app';
 import { Mempool } from '../../mempool/mempool';
 import { monoNs } from '../../native';
-import { backoff } from '../../ring/relax';
+import { Idler } from '../../eal/idler';
+import type { PollConfig } from '../../eal/poll-mode';
 import { isUdp4 } from '../../net/headers';
 import { attachPort } from '../../port/registry';
 import type { Port, PortHandle } from '../../port/types';
@@ -17,9 +18,16 @@ export interface SinkLcoreConfig {
   /** (port, queue) pairs each lcore polls: every queue of every port, all of a port's on one lcore. */
   rxByLcore: [number, number][][];
   burst: number;
-  /** Float64 per lcore index, 8 words: [frames, pktgen frames, other frames]. */
+  /** Float64 per lcore index, SINK_LINE words: [frames, pktgen frames, other frames], then its Idler line at SINK_IDLER. */
   counters: SharedArrayBuffer;
+  /** --poll-mode (the sink's default: interrupt). */
+  poll: PollConfig;
 }
+
+export const SINK_LINE = 16;
+export const SINK_IDLER = 8;
+/** Bursts per queue the sink still reads after the stop: what arrived before it, bounded so a flood cannot keep it running. */
+const FINAL_DRAIN_BURSTS = 256;
 
 export const K_FRAMES = 0;
 export const K_TAGGED = 1;
@@ -38,7 +46,7 @@ export function sinkLcore(ctx: LcoreContext<SinkLcoreConfig>): SinkResult {
   for (const [p] of mine) if (!attached.has(p)) attached.set(p, attachPort(c.ports[p], mp));
   const ports = mine.map(([p]) => attached.get(p)!);
   const qs = Int32Array.from(mine, ([, q]) => q);
-  const cnt = new Float64Array(c.counters, ctx.index * 64, 8);
+  const cnt = new Float64Array(c.counters, ctx.index * SINK_LINE * 8, SINK_LINE);
   const seq = new SeqTracker();
   const hist = new Histogram();
   const bufs = new Uint32Array(c.burst);
@@ -74,14 +82,12 @@ export function sinkLcore(ctx: LcoreContext<SinkLcoreConfig>): SinkResult {
     }
     return got;
   };
-  // A sink often shares a CPU with the generator (2-CPU machines): after a run
-  // of empty polls it yields, then naps, instead of spinning through its slice.
-  let idle = 0;
-  while (!stopped(ctx)) {
-    if (drain() === 0) backoff(++idle);
-    else idle = 0;
-  }
-  while (drain() > 0) { /* what arrived before the stop */ }
+  // A sink often shares a CPU with the generator (2-CPU machines): by default
+  // it blocks until a queue has frames (--poll-mode interrupt).
+  const idler = new Idler(ctx, c.poll, ports.map((p, i) => p.rxWake(qs[i])), cnt, SINK_IDLER);
+  while (!stopped(ctx)) idler.poll(drain());
+  idler.close();
+  for (let k = 0; k < FINAL_DRAIN_BURSTS && drain() > 0; k++) { /* what arrived before the stop */ }
   for (const p of attached.values()) p.close();
   mp.flushCache();
   return { streams: seq.summary(), hist: { counts: hist.counts, n: hist.n, min: hist.min, max: hist.max } };
