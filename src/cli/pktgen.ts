@@ -17,6 +17,7 @@ import { portHandle } from '../port/registry';
 import { Args } from './args';
 import { LinkWatch } from './link-watch';
 import { RunWatch } from './watch';
+import { LcoreLoad, formatLoad, lcoreLoad, loadShares } from '../stats/lcore-load';
 import { runXdpLive } from './pktgen-xdp';
 import { checkLcores, openPorts, rate, spread } from './ports';
 import type { Usage } from './usage';
@@ -202,9 +203,12 @@ export async function runPktgen(argv: string[]): Promise<number> {
   if (!script) applyOpts(ctl, o, ports.length);
   const n = Math.min(eal.lcores.length, ports.length);
   const streamsByLcore = spread(all, n);
+  const lcoreStats = new SharedArrayBuffer(n * 64);
+  const lcoreLine = new Float64Array(lcoreStats);
+  const loads = (): LcoreLoad[] => eal.lcores.slice(0, n).map((l, i) => lcoreLoad(l, lcoreLine, i * 8));
   const config: PktgenLcoreConfig = {
     ...bufs, pool: pool.buffer, ports: ports.map(portHandle), streamsByLcore, burst: o.burst,
-    sources: sources.length ? sources.map(portHandle) : undefined, poll: eal.poll, lcoreStats: new SharedArrayBuffer(n * 64),
+    sources: sources.length ? sources.map(portHandle) : undefined, poll: eal.poll, lcoreStats,
   };
   let group: LcoreGroup;
   try {
@@ -269,8 +273,12 @@ export async function runPktgen(argv: string[]): Promise<number> {
   if (process.stdout.isTTY && !log && o.period > 0) process.stdout.write('\n');
   const per = all.map((s) => ({ port: s, name: ports[s].name, opackets: ctl.sent(s), obytes: ctl.bytes(s), pps: Math.round(ctl.sent(s) / secs) }));
   const leaked = pool.n - pool.availCount();
-  if (log) log.info({ ports: per, seconds: Number(secs.toFixed(3)), ok: !failure && !scriptError && leaked === 0 }, 'final');
-  else for (const p of per) say(`port ${p.port} (${p.name}): sent ${p.opackets} frames, ${p.obytes} bytes, ${rate(p.pps)} pps average over ${secs.toFixed(2)} s`);
+  const lcores = loads();
+  if (log) log.info({ ports: per, seconds: Number(secs.toFixed(3)), lcores: lcores.map((l) => ({ ...l, ...loadShares(l, undefined, secs) })), ok: !failure && !scriptError && leaked === 0 }, 'final');
+  else {
+    for (const p of per) say(`port ${p.port} (${p.name}): sent ${p.opackets} frames, ${p.obytes} bytes, ${rate(p.pps)} pps average over ${secs.toFixed(2)} s`);
+    for (const l of lcores) say(formatLoad(l, undefined, secs));
+  }
   if (scriptError) throw scriptError instanceof ScriptError ? new UsageError(`pktgen: ${o.script}: ${scriptError.message}`) : scriptError;
   if (failure) { process.stderr.write(`tsfwd: ${failure.message}\n`); return 1; }
   if (leaked !== 0) { process.stderr.write(`tsfwd: ACCOUNTING FAILED: mempool: ${leaked} mbufs not returned\n`); return 1; }

@@ -3,7 +3,7 @@
 // and print per-stream loss/duplicates/reordering and a latency summary.
 import pino from 'pino';
 import { Histogram } from '../apps/sink/histogram';
-import { K_FRAMES, K_OTHER, K_TAGGED, SINK_LINE, SinkLcoreConfig, SinkResult } from '../apps/sink/lcore';
+import { K_FRAMES, K_OTHER, K_TAGGED, SINK_IDLER, SINK_LINE, SinkLcoreConfig, SinkResult } from '../apps/sink/lcore';
 import { dropAfterOpen } from '../eal/privileges';
 import { UsageError } from '../eal/corelist';
 import { LcoreGroup } from '../eal/launch';
@@ -13,6 +13,7 @@ import { portHandle } from '../port/registry';
 import { Args } from './args';
 import { LinkWatch } from './link-watch';
 import { RunWatch } from './watch';
+import { LcoreLoad, formatLoad, lcoreLoad, loadShares } from '../stats/lcore-load';
 import { checkLcores, openPorts, rate, spread } from './ports';
 import type { Usage } from './usage';
 
@@ -58,6 +59,8 @@ export async function runSink(argv: string[]): Promise<number> {
   say(`sink: ${ports.map((p) => p.name).join(', ')} on lcore${n > 1 ? 's' : ''} ${eal.lcores.slice(0, n).join(', ')}`);
   const links = new LinkWatch(eal.vdevs, ports.map((p) => p.name), say);
   const watch = new RunWatch(group, { report: () => [`sink: stopped by force after ${total(K_FRAMES)} frames (${total(K_TAGGED)} from pktgen)`] });
+  const loads = (): LcoreLoad[] => eal.lcores.slice(0, n).map((l, i) => lcoreLoad(l, cnt, i * SINK_LINE + SINK_IDLER));
+  let lastLoads = loads();
   const t0 = Date.now();
   let last = { t: t0, frames: 0 };
   let lastArrival = t0;
@@ -65,10 +68,13 @@ export async function runSink(argv: string[]): Promise<number> {
   const timer = period > 0 ? setInterval(() => {
     const now = Date.now();
     const frames = total(K_FRAMES);
-    const pps = Math.round((frames - last.frames) / ((now - last.t) / 1000));
+    const dt = (now - last.t) / 1000;
+    const pps = Math.round((frames - last.frames) / dt);
     last = { t: now, frames };
-    if (log) log.info({ frames, tagged: total(K_TAGGED), other: total(K_OTHER), pps }, 'stats');
-    else say(`rx ${rate(pps)} pps  total ${frames}`);
+    const cur = loads();
+    if (log) log.info({ frames, tagged: total(K_TAGGED), other: total(K_OTHER), pps, lcores: cur.map((l, i) => ({ ...l, ...loadShares(l, lastLoads[i], dt) })) }, 'stats');
+    else say(`rx ${rate(pps)} pps  total ${frames}  (${cur.map((l, i) => formatLoad(l, lastLoads[i], dt)).join('; ')})`);
+    lastLoads = cur;
   }, period * 1000) : undefined;
   const deadline = duration !== undefined ? t0 + duration * 1000 : Infinity;
   while (!watch.quit() && Date.now() < deadline && !(count > 0 && total(K_TAGGED) >= count)) {
@@ -104,11 +110,13 @@ export async function runSink(argv: string[]): Promise<number> {
   const ok = leaked === 0;
   if (log) {
     log.info({ seconds: Number(secs.toFixed(3)), ports: pstats.map((p) => ({ port: p.port, name: p.name, ipackets: p.ipackets, ibytes: p.ibytes, imissed: p.imissed, ierrors: p.ierrors })),
-      frames: total(K_FRAMES), other: total(K_OTHER), streams: [...streams.values()], latencyNs: lat, ok }, 'final');
+      frames: total(K_FRAMES), other: total(K_OTHER), streams: [...streams.values()], latencyNs: lat,
+      lcores: loads().map((l) => ({ ...l, ...loadShares(l, undefined, secs) })), ok }, 'final');
   } else {
     for (const p of pstats) say(`port ${p.port} (${p.name}): received ${p.ipackets} frames, ${p.ibytes} bytes, ${rate(p.ipackets / secs)} pps average, imissed ${p.imissed}`);
     say(`frames without a pktgen stamp: ${total(K_OTHER)}`);
     for (const s of streams.values()) say(`stream ${s.stream}: received ${s.received}, lost ${s.lost}, duplicates ${s.duplicates}, reordered ${s.reordered}`);
+    for (const l of loads()) say(formatLoad(l, undefined, secs));
     if (hist.n > 0) say(`latency (us): min ${us(lat.min)}  p50 ${us(lat.p50)}  p99 ${us(lat.p99)}  p99.9 ${us(lat.p999)}  max ${us(lat.max)}  (${hist.n} samples)`);
   }
   if (!ok) { process.stderr.write(`tsfwd: ACCOUNTING FAILED: mempool: ${leaked} mbufs not returned\n`); return 1; }

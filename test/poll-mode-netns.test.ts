@@ -1,0 +1,99 @@
+// Poll modes through a real topology (issue 12): in every mode l2fwd forwards
+// an exact count gen -> fwd -> sink; idle, an adaptive or interrupt lcore
+// costs next to no CPU where a busy one burns a whole CPU; a blocked lcore
+// stops promptly on SIGINT; the sink (interrupt by default) is quiet when idle.
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { getAffinity } from '../src/native';
+import { genFwdSink } from './helpers/afp-net';
+import { BIN, CliRun, finalJson, startCli, stopCli } from './helpers/cli-proc';
+import { netSkipReason } from './helpers/testnet';
+
+const skip = netSkipReason();
+const cpus = getAffinity();
+const FWD_CPU = String(cpus[cpus.length - 1]);
+const GEN_CPU = String(cpus[0]);
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const HZ = 100; // USER_HZ: /proc/PID/stat counts CPU time in 1/100 s
+
+/** CPU seconds a process used so far (utime + stime of all its threads). */
+function cpuSeconds(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / HZ;
+}
+
+async function cpuShare(pid: number, seconds: number): Promise<number> {
+  const a = cpuSeconds(pid);
+  const t0 = Date.now();
+  await sleep(seconds * 1000);
+  return (cpuSeconds(pid) - a) / ((Date.now() - t0) / 1000);
+}
+
+interface FinalLcore { lcore: number; polls: number; emptyPolls: number; sleepUs: number; busyUs: number }
+
+for (const mode of ['busy', 'adaptive', 'interrupt'] as const) {
+  test(`l2fwd --poll-mode ${mode}: exact count gen -> fwd -> sink; idle CPU ${mode === 'busy' ? 'a whole CPU' : 'under 10%'}; stops promptly`,
+    { skip, timeout: 120_000 }, async () => {
+      const t = genFwdSink(`p${mode[0]}`);
+      let fwd: CliRun | undefined;
+      try {
+        fwd = await startCli(t.f, ['l2fwd', '-l', FWD_CPU, '--poll-mode', mode, '--empty-polls', '64', '--vdev', 'net_af_packet0,iface=f0',
+          '--vdev', 'net_af_packet1,iface=f1', '--', '-p', '0x3', '-q', '2', '-T', '1', '--stats-json'], /RX port 1 TX port 0/);
+        await sleep(500);
+        const idle = await cpuShare(fwd.proc.pid!, 3);
+        if (mode === 'busy') assert.ok(idle > 0.8, `a busy lcore spins: ${(idle * 100).toFixed(1)}% of a CPU`);
+        else assert.ok(idle < 0.1, `an idle ${mode} l2fwd used ${(idle * 100).toFixed(1)}% of a CPU over 3 s`);
+        const N = 20_000;
+        const s0 = t.tn.counter(t.s, 's0', 'rx_packets');
+        const gen = spawnSync('ip', ['netns', 'exec', t.g, process.execPath, BIN, 'pktgen', '-l', GEN_CPU, '--vdev', 'net_af_packet0,iface=g0', '--',
+          '--count', String(N), '--rate', '50000', '-T', '0'], { encoding: 'utf8', timeout: 60_000 });
+        assert.equal(gen.status, 0, gen.stderr);
+        const end = Date.now() + 10_000;
+        while (t.tn.counter(t.s, 's0', 'rx_packets') - s0 < N && Date.now() < end) await sleep(50);
+        await sleep(200);
+        assert.equal(t.tn.counter(t.s, 's0', 'rx_packets') - s0, N, 'exactly N frames reached the sink');
+        await sleep(1000); // idle again: the lcore goes back to sleep before the stop
+        const r = await stopCli(fwd.proc);
+        assert.equal(r.code, 0, fwd.err());
+        assert.ok(r.ms < 1000, `exited ${r.ms} ms after SIGINT`);
+        const f = finalJson<{ ok: boolean; ports: { port: number; ipackets: number; opackets: number }[]; lcores: FinalLcore[] }>(fwd.out());
+        assert.equal(f.ok, true);
+        assert.equal(f.ports[0].ipackets, N);
+        assert.equal(f.ports[1].opackets, N);
+        const l = f.lcores[0];
+        assert.ok(l.polls > l.emptyPolls && l.busyUs > 0, 'polls with work and busy time counted');
+        if (mode === 'busy') assert.equal(l.sleepUs, 0);
+        else assert.ok(l.sleepUs > 3e6, `asleep ${l.sleepUs} µs of the idle time`);
+      } finally {
+        if (fwd && fwd.proc.exitCode === null) fwd.proc.kill('SIGKILL');
+        t.tn.destroy();
+      }
+    });
+}
+
+test('sink (interrupt by default) is quiet when idle and counts an exact burst of pktgen frames', { skip, timeout: 60_000 }, async () => {
+  const t = genFwdSink('ps');
+  let sink: CliRun | undefined;
+  try {
+    // The sink listens on f0 directly: gen [g0] -- [f0] sink.
+    sink = await startCli(t.f, ['sink', '-l', FWD_CPU, '--vdev', 'net_af_packet0,iface=f0', '--', '-T', '0', '--stats-json'], /sink: /);
+    await sleep(500);
+    const idle = await cpuShare(sink.proc.pid!, 3);
+    assert.ok(idle < 0.05, `an idle sink used ${(idle * 100).toFixed(1)}% of a CPU over 3 s`);
+    const gen = spawnSync('ip', ['netns', 'exec', t.g, process.execPath, BIN, 'pktgen', '-l', GEN_CPU, '--vdev', 'net_af_packet0,iface=g0', '--',
+      '--count', '5000', '--rate', '20000', '-T', '0'], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(gen.status, 0, gen.stderr);
+    await sleep(300);
+    const r = await stopCli(sink.proc);
+    assert.equal(r.code, 0, sink.err());
+    assert.ok(r.ms < 1000, `exited ${r.ms} ms after SIGINT`);
+    const f = finalJson<{ streams: { received: number; lost: number }[] }>(sink.out());
+    assert.deepEqual(f.streams.map((s) => [s.received, s.lost]), [[5000, 0]]);
+  } finally {
+    if (sink && sink.proc.exitCode === null) sink.proc.kill('SIGKILL');
+    t.tn.destroy();
+  }
+});
