@@ -66,7 +66,7 @@ export async function runForwarder(argv: string[], mode: Mode): Promise<number> 
     const group = mode === 'l2fwd'
       ? launchL2fwd(eal.lcores, plan, opt, pool, ports, counters)
       : launchPipeline(rxLcores, txLcores, plan, opt, pool, ports, counters, say);
-    const snap = (): Snapshot => takeSnapshot(plan.ports, ports, counters, eal.lcores, pool);
+    const snap = (): Snapshot => takeSnapshot(plan.ports, ports, counters, eal.lcores, pool, plan.dst);
     if (opt.metrics) {
       metrics = await serveMetrics(opt.metrics.host, opt.metrics.port, snap).catch((e: Error) => {
         group.stop();
@@ -174,7 +174,12 @@ export function accountingProblems(s: Snapshot, pool: Mempool, driverStats: Port
     }
     const st = driverStats[p.port];
     if (st.ipackets !== p.ipackets) problems.push(`port ${p.port}: driver delivered ${st.ipackets} frames, lcores saw ${p.ipackets}`);
-    if (st.opackets !== p.opackets) problems.push(`port ${p.port}: driver sent ${st.opackets} frames, lcores handed it ${p.opackets}`);
+    // rte_eth_tx_burst semantics: what a driver consumed it sent (opackets) or
+    // refused and counted (oerrors; late errors are about frames already sent).
+    const refused = st.oerrors - st.oerrorsLate;
+    if (st.opackets + refused !== p.txHanded) {
+      problems.push(`port ${p.port}: driver sent ${st.opackets} + refused ${refused} frames, lcores handed it ${p.txHanded}`);
+    }
   }
   for (const p of plan.ports) {
     const from = s.ports.find((x) => x.port === plan.dst[p]);
