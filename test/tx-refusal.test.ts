@@ -11,7 +11,13 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { Plan } from '../src/apps/l2fwd/plan';
+import { accountingProblems } from '../src/cli/forward';
+import { Mempool } from '../src/mempool/mempool';
 import { getAffinity } from '../src/native';
+import type { Port, PortStats } from '../src/port/types';
+import { C_FWD, C_GENERATED, C_RX, C_TX, C_WORDS, Counters } from '../src/stats/counters';
+import { takeSnapshot } from '../src/stats/snapshot';
 import { genFwdSink } from './helpers/afp-net';
 import { BIN, startCli, stopCli } from './helpers/cli-proc';
 import { buildPcap, readPcap } from './helpers/pcap-file';
@@ -176,4 +182,28 @@ test('net_pcap tx to a full disk: frames after ENOSPC are oerrors booked as tx-i
     spawnSync('umount', [full]);
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('books: refusals beyond what the source forwarded are --tx-first frames, taken off generated; accounting holds', () => {
+  const pool = Mempool.create({ n: 64, cacheSize: 0 });
+  const counters = Counters.create(1, 2);
+  const c = counters.lcoreView(0);
+  // Port 0 received 30 and forwarded them to port 1, which also got 32 --tx-first
+  // frames: 62 handed to port 1, whose driver sent 22 and refused 40 (e.g. disk full).
+  c[0 * C_WORDS + C_RX] = 30;
+  c[0 * C_WORDS + C_FWD] = 30;
+  c[1 * C_WORDS + C_GENERATED] = 32;
+  c[1 * C_WORDS + C_TX] = 62;
+  const stats = (o: Partial<PortStats>): PortStats => ({ ipackets: 0, opackets: 0, ibytes: 0, obytes: 0, imissed: 0, ierrors: 0, oerrors: 0, oerrorsLate: 0, rxNombuf: 0, ...o });
+  const st = [stats({ ipackets: 30 }), stats({ opackets: 22, oerrors: 40 })];
+  const ports = st.map((s, id) => ({ id, name: `p${id}`, stats: () => s }) as unknown as Port);
+  const snap = takeSnapshot([0, 1], ports, counters, [0], pool, [1, 0]);
+  const [p0, p1] = snap.ports;
+  assert.deepEqual([p0.forwarded, p0.dropped.txInvalid, p1.generated, p1.opackets, p1.txHanded], [0, 30, 22, 22, 62]);
+  const plan: Plan = { ports: [0, 1], dst: [1, 0], rxByLcore: [[0, 1]], notices: [] };
+  assert.deepEqual(accountingProblems(snap, pool, st, plan), []);
+  // A driver that lost count (sent + refused != handed) is reported in one line.
+  st[1].opackets = 21;
+  assert.deepEqual(accountingProblems(takeSnapshot([0, 1], ports, counters, [0], pool, [1, 0]), pool, st, plan)
+    .filter((p) => p.startsWith('port 1: driver')), ['port 1: driver sent 21 + refused 40 frames, lcores handed it 62']);
 });
