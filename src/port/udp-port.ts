@@ -141,6 +141,7 @@ export class UdpPort implements Port {
     let errors = 0;
     let late = 0;
     let retried = -1;
+    let lateRc = 0;
     while (done < n) {
       const k = n - done > UDP_BURST_MAX ? UDP_BURST_MAX : n - done;
       const r = udpTx(this.ctx, done, k);
@@ -158,8 +159,11 @@ export class UdpPort implements Port {
         // for a frame already counted sent (TX_LATE); retry this frame once.
         late++;
         retried = done;
+        lateRc = r;
         continue;
       }
+      // The same error again at once: it was this frame's own (no route), not a pending ICMP.
+      if (retried === done && r === lateRc) late--;
       // This frame cannot be sent (EMSGSIZE, no route, bad metadata or not an
       // mbuf index: EINVAL): drop it, counted, and go on with the next.
       errors++;
