@@ -295,8 +295,9 @@ export function memCopyBurst(id: number, n: number): number {
 
 /**
  * Writes view[offset, offset + len) to `fd`, retrying short writes: returns
- * len or -errno, never throws, allocates nothing (tx hot path, once per burst).
- * The caller passes integers that fit the view; C checks them again.
+ * len, or fewer bytes when an error (ENOSPC) stopped it after some, or -errno
+ * when none were written; never throws, allocates nothing (tx hot path, once
+ * per burst). The caller passes integers that fit the view; C checks them again.
  */
 export function fdWrite(fd: number, view: Uint8Array, offset: number, len: number): number {
   return shim.fd_write(fd, view, offset, len);

@@ -12,6 +12,7 @@
 #ifndef TSFWD_AFP_H
 #define TSFWD_AFP_H
 
+#include <errno.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -28,6 +29,15 @@
 #define AFP_TX_DATA_OFF ((uint32_t)(TPACKET2_HDRLEN - sizeof(struct sockaddr_ll))) /* 32 */
 #define AFP_ETH_HLEN 14u
 #define AFP_VLAN_HLEN 4u
+/* PACKET_STATISTICS is a getsockopt (~1 us): read it every AFP_STATS_EVERY rx
+ * calls, or after AFP_STATS_LOSING calls once a frame said TP_STATUS_LOSING
+ * (every burst says so under overload, exactly when a syscall hurts most). */
+#define AFP_STATS_EVERY 0xfffu  /* mask: every 4096 calls */
+#define AFP_STATS_LOSING 0x3fu  /* mask: every 64 calls */
+/* afp_tx returns consumed | non_mbufs << AFP_TX_NONMBUF_SHIFT: entries of the
+ * consumed prefix that were not mbuf indices (>= nb_mbufs) were moved to its
+ * end and must not be freed (JS: src/port/af-packet-port.ts). */
+#define AFP_TX_NONMBUF_SHIFT 16
 
 /* Mirrors of src/mempool/layout.ts (MBUF_*) and src/port/stats.ts (RX_*,
  * TX_*); tsfwd_afp_layout exports them and a test checks they agree. */
@@ -79,6 +89,7 @@ struct afp_queue {
   struct afp_ring rx, tx;
   uint32_t tx_max; /* longest frame the device takes: MTU + Ethernet header */
   uint32_t polls;  /* rx calls, for the periodic PACKET_STATISTICS read */
+  uint32_t losing; /* a frame said TP_STATUS_LOSING since the last read */
 };
 
 struct afp_mmsg; /* recvmmsg/sendmmsg scratch, afp_mmsg.c */
@@ -154,12 +165,32 @@ static inline uint32_t afp_tx_limit(const struct afp_queue *q, const uint8_t *fr
   return q->tx_max;
 }
 
+/* A tx syscall error that refuses the frames for good (ENETDOWN, ENXIO, ...),
+ * as opposed to none or a full queue (EAGAIN, ENOBUFS) or a signal: the
+ * caller may retry those. */
+static inline int afp_tx_refused(int err) {
+  return err && err != EAGAIN && err != EWOULDBLOCK && err != ENOBUFS && err != EINTR;
+}
+
 void afp_read_drops(struct afp_bind *b);
+void afp_poll_drops(struct afp_bind *b, uint32_t losing);
+/* Moves the entries of mb[0, n) that are not mbuf indices (>= nb) to the end
+ * of that range, keeping every value; returns how many there are. */
+static inline uint32_t afp_sink_nonmbufs(uint32_t *mb, uint32_t n, uint32_t nb) {
+  uint32_t w = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    if (mb[i] >= nb) continue;
+    uint32_t t = mb[w];
+    mb[w++] = mb[i];
+    mb[i] = t;
+  }
+  return n - w;
+}
 void *afp_ta(napi_env env, napi_value v, napi_typedarray_type want, size_t *len);
 int afp_rx_ring(struct afp_bind *b, uint32_t avail, uint32_t max);
-int afp_tx_ring(struct afp_bind *b, uint32_t start, uint32_t n);
+int afp_tx_ring(struct afp_bind *b, uint32_t start, uint32_t n, uint32_t *nonm);
 int afp_rx_mmsg(struct afp_bind *b, uint32_t avail, uint32_t max);
-int afp_tx_mmsg(struct afp_bind *b, uint32_t start, uint32_t n);
+int afp_tx_mmsg(struct afp_bind *b, uint32_t start, uint32_t n, uint32_t *nonm);
 struct afp_mmsg *afp_mmsg_alloc(void);
 
 #endif

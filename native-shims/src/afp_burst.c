@@ -26,7 +26,9 @@ napi_value tsfwd_afp_rx(napi_env env, napi_callback_info info) {
   return tsfwd_int(env, b->q->mode == AFP_MODE_MMAP ? afp_rx_ring(b, (uint32_t)avail, m) : afp_rx_mmsg(b, (uint32_t)avail, m));
 }
 
-/* afp_tx(bindId, start, n) -> mbufs consumed from tx mbufs[start ..] (a prefix) | -errno. */
+/* afp_tx(bindId, start, n) -> consumed | non_mbufs << AFP_TX_NONMBUF_SHIFT, or -errno:
+ * mbufs consumed from tx mbufs[start ..] (a prefix), the last non_mbufs of
+ * which are not mbuf indices (the caller must not free them). */
 napi_value tsfwd_afp_tx(napi_env env, napi_callback_info info) {
   int32_t id, start, n;
   if (!args3(env, info, &id, &start, &n)) return tsfwd_int(env, -EINVAL);
@@ -35,5 +37,7 @@ napi_value tsfwd_afp_tx(napi_env env, napi_callback_info info) {
   if (start < 0 || n < 0 || (uint64_t)start + (uint32_t)n > b->tx_mbufs_len) return tsfwd_int(env, -EINVAL);
   uint32_t k = (uint32_t)n > AFP_MAX_BURST ? AFP_MAX_BURST : (uint32_t)n;
   if (k == 0) return tsfwd_int(env, 0);
-  return tsfwd_int(env, b->q->mode == AFP_MODE_MMAP ? afp_tx_ring(b, (uint32_t)start, k) : afp_tx_mmsg(b, (uint32_t)start, k));
+  uint32_t nonm = 0;
+  int c = b->q->mode == AFP_MODE_MMAP ? afp_tx_ring(b, (uint32_t)start, k, &nonm) : afp_tx_mmsg(b, (uint32_t)start, k, &nonm);
+  return tsfwd_int(env, (int64_t)c | ((int64_t)nonm << AFP_TX_NONMBUF_SHIFT));
 }

@@ -105,19 +105,23 @@ int afp_rx_mmsg(struct afp_bind *b, uint32_t avail, uint32_t max) {
     b->rx_st[RX_BYTES] += (double)bytes;
     b->rx_st[RX_ERRORS] += nbad;
   }
-  if ((++b->q->polls & 0xfff) == 0) afp_read_drops(b);
+  afp_poll_drops(b, 0); /* no TP_STATUS_LOSING here: the periodic read and the one at unbind */
   return (int)n;
 }
 
 /* sendmmsg of tx_mbufs[start ..][0 .. n); same contract as afp_tx_ring. */
-int afp_tx_mmsg(struct afp_bind *b, uint32_t start, uint32_t n) {
+int afp_tx_mmsg(struct afp_bind *b, uint32_t start, uint32_t n, uint32_t *nonm) {
   struct afp_queue *q = b->q;
   struct afp_mmsg *mm = b->mm;
-  const uint32_t *mb = b->tx_mbufs + start;
-  uint32_t k = 0, bad = 0, i;
+  uint32_t *mb = b->tx_mbufs + start;
+  uint32_t k = 0, bad = 0, nonm_seen = 0, i;
   for (i = 0; i < n; i++) {
     uint32_t m = mb[i];
-    if (m >= b->nb_mbufs) break;
+    if (m >= b->nb_mbufs) { /* not an mbuf: consumed, counted, never touched */
+      bad++;
+      nonm_seen = 1;
+      continue;
+    }
     const uint32_t *mt = b->meta + (size_t)m * MBUF_META_WORDS;
     uint32_t off = mt[MBUF_DATA_OFF], len = mt[MBUF_DATA_LEN];
     uint8_t *src = b->data + (size_t)m * b->elt_size + off;
@@ -144,15 +148,17 @@ int afp_tx_mmsg(struct afp_bind *b, uint32_t start, uint32_t n) {
   uint32_t consumed = i, sent = k, rejected = 0;
   if (k) {
     int r = sendmmsg(q->fd, mm->msgs, k, MSG_DONTWAIT);
+    /* A stale sk_err (ENETDOWN after a down/up) fails one call: retry once (see afp_tx_ring). */
+    if (r < 0 && afp_tx_refused(errno)) r = sendmmsg(q->fd, mm->msgs, k, MSG_DONTWAIT);
     int err = r < 0 ? errno : 0;
     sent = r < 0 ? 0 : (uint32_t)r;
-    if (sent < k) {
+    /* sendmmsg reports an error only when nothing went out (after a partial
+     * send it is lost): a hard error (ENETDOWN, ...) means the kernel refused
+     * them: consumed and counted, as in afp_tx_ring. */
+    if (sent == 0 && afp_tx_refused(err)) rejected = k;
+    else if (sent < k) {
       consumed = mm->pos[sent];
       bad = mm->bad_before[sent];
-      /* sendmmsg reports an error only when nothing went out (after a
-       * partial send it is lost): an error other than EAGAIN (ENOBUFS,
-       * ENETDOWN, ...) counts the unsent frames as refused by the kernel. */
-      if (sent == 0 && err != EAGAIN && err != EWOULDBLOCK && err != EINTR) rejected = k;
     }
   }
   uint64_t bytes = 0;
@@ -162,5 +168,6 @@ int afp_tx_mmsg(struct afp_bind *b, uint32_t start, uint32_t n) {
     b->tx_st[TX_BYTES] += (double)bytes;
     b->tx_st[TX_ERRORS] += bad + rejected;
   }
+  *nonm = nonm_seen ? afp_sink_nonmbufs(mb, consumed, b->nb_mbufs) : 0;
   return (int)consumed;
 }

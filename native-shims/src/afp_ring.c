@@ -16,6 +16,16 @@ void afp_read_drops(struct afp_bind *b) {
   struct tpacket_stats st;
   socklen_t len = sizeof(st);
   if (getsockopt(b->q->fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0) b->rx_st[RX_MISSED] += st.tp_drops;
+  b->q->losing = 0;
+}
+
+/* Called once per rx call: reads the drop count now and then (see
+ * AFP_STATS_EVERY); the last read happens at unbind, so none is lost. */
+void afp_poll_drops(struct afp_bind *b, uint32_t losing) {
+  struct afp_queue *q = b->q;
+  uint32_t p = ++q->polls;
+  q->losing |= losing;
+  if ((p & (q->losing ? AFP_STATS_LOSING : AFP_STATS_EVERY)) == 0) afp_read_drops(b);
 }
 
 /* Copies up to `max` frames into mbufs taken from the top of the stash
@@ -84,26 +94,34 @@ int afp_rx_ring(struct afp_bind *b, uint32_t avail, uint32_t max) {
     b->rx_st[RX_ERRORS] += errors;
   }
   /* TP_STATUS_LOSING: the kernel dropped frames since the last read. */
-  if (losing || (++q->polls & 0xfff) == 0) afp_read_drops(b);
+  afp_poll_drops(b, losing != 0);
   return (int)n;
 }
 
 /* Copies mbufs tx_mbufs[start ..][0 .. n) into free TX frames, kicks once,
  * and returns how many of them the driver consumed (a prefix): sent frames
- * plus invalid ones it dropped. Frames the kernel did not take during the
- * kick go back to TP_STATUS_AVAILABLE and are returned to the caller unsent;
- * if the kick failed with an error other than EAGAIN they count as
- * TX_ERRORS. */
-int afp_tx_ring(struct afp_bind *b, uint32_t start, uint32_t n) {
+ * plus invalid ones it dropped, each counted once in TX_ERRORS (as DPDK's
+ * oerrors: TX_PACKETS + TX_ERRORS = consumed). Invalid: not an mbuf index,
+ * data offset + length outside the mbuf's buffer, shorter than an Ethernet
+ * header or longer than the device takes; nothing of such an mbuf is read
+ * (its metadata only once the index is known good). Frames the kernel did
+ * not take during the kick go back to TP_STATUS_AVAILABLE and are returned
+ * to the caller unsent, or, if the kick failed with a hard error
+ * (afp_tx_refused), consumed and counted as TX_ERRORS. *nonm: non-mbufs moved to the prefix's end. */
+int afp_tx_ring(struct afp_bind *b, uint32_t start, uint32_t n, uint32_t *nonm) {
   struct afp_queue *q = b->q;
   struct afp_ring *r = &q->tx;
-  const uint32_t *mb = b->tx_mbufs + start;
+  uint32_t *mb = b->tx_mbufs + start;
   uint32_t cap = r->frame_size - AFP_TX_DATA_OFF - AFP_VNET_LEN;
   uint32_t pos[AFP_MAX_BURST], bad_before[AFP_MAX_BURST], lens[AFP_MAX_BURST];
-  uint32_t head = r->head, placed = 0, bad = 0, i;
+  uint32_t head = r->head, placed = 0, bad = 0, nonm_seen = 0, i;
   for (i = 0; i < n; i++) {
     uint32_t m = mb[i];
-    if (m >= b->nb_mbufs) break; /* not an mbuf: leave it and the rest to the caller */
+    if (m >= b->nb_mbufs) { /* not an mbuf (a bug upstream): consumed, counted, never touched */
+      bad++;
+      nonm_seen = 1;
+      continue;
+    }
     const uint32_t *mt = b->meta + (size_t)m * MBUF_META_WORDS;
     uint32_t off = mt[MBUF_DATA_OFF], len = mt[MBUF_DATA_LEN];
     const uint8_t *src = b->data + (size_t)m * b->elt_size + off;
@@ -137,6 +155,9 @@ int afp_tx_ring(struct afp_bind *b, uint32_t start, uint32_t n) {
   uint32_t consumed = i, sent = placed, rejected = 0;
   if (placed) {
     int rc = (int)send(q->fd, NULL, 0, MSG_DONTWAIT);
+    /* A hard error may be stale: a device that went down and up again leaves
+     * sk_err = ENETDOWN, reported (and cleared) by the next send. Retry once. */
+    if (rc < 0 && afp_tx_refused(errno)) rc = (int)send(q->fd, NULL, 0, MSG_DONTWAIT);
     int err = rc < 0 ? errno : 0;
     /* tpacket_snd runs only inside send(): whatever still says SEND_REQUEST
      * now was not taken, and it is a suffix of this burst (the kernel walks
@@ -154,9 +175,15 @@ int afp_tx_ring(struct afp_bind *b, uint32_t start, uint32_t n) {
     if (sent < placed) {
       head = r->head + sent;
       if (head >= r->frame_nr) head -= r->frame_nr;
-      consumed = pos[sent];
-      bad = bad_before[sent];
-      if (err && err != EAGAIN && err != EWOULDBLOCK && err != EINTR) rejected = placed - sent;
+      /* EAGAIN, ENOBUFS (a stopped queue, e.g. while the carrier comes up):
+       * the rest is the caller's, to retry or drop. Any other error
+       * (ENETDOWN, ...): the kernel refused them; consumed and counted, not
+       * handed back (the caller would count them a second time). */
+      if (afp_tx_refused(err)) rejected = placed - sent;
+      else {
+        consumed = pos[sent];
+        bad = bad_before[sent];
+      }
     }
   }
   r->head = head;
@@ -167,5 +194,6 @@ int afp_tx_ring(struct afp_bind *b, uint32_t start, uint32_t n) {
     b->tx_st[TX_BYTES] += (double)bytes;
     b->tx_st[TX_ERRORS] += bad + rejected;
   }
+  *nonm = nonm_seen ? afp_sink_nonmbufs(mb, consumed, b->nb_mbufs) : 0;
   return (int)consumed;
 }

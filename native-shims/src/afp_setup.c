@@ -149,6 +149,11 @@ napi_value tsfwd_afp_queue_open(napi_env env, napi_callback_info info) {
 }
 
 static void unbind_locked(struct afp_bind *b) {
+  /* Last PACKET_STATISTICS read (clear-on-read): drops since the previous
+   * periodic read still reach RX_MISSED. Only a binding that polled rx
+   * reads: the rx line has one writer, and a binding unbinds in its own
+   * thread or after that thread stopped (queue close). */
+  if (b->rx_mbufs) afp_read_drops(b);
   free(b->mm);
   memset(b, 0, sizeof(*b));
 }

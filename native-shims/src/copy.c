@@ -96,7 +96,9 @@ napi_value tsfwd_mem_copy_burst(napi_env env, napi_callback_info info) {
       id < 0 || id >= COPY_SLOTS || n < 0)
     return tsfwd_int(env, -EINVAL);
   const struct copy_slot *s = &slots[id];
-  if (s->env == NULL || (size_t)n > s->desc_n) return tsfwd_int(env, -EINVAL);
+  /* Only the registering thread: its views stay alive while it keeps the id,
+   * another thread's may be unregistered (and freed) under us. */
+  if (s->env != env || (size_t)n > s->desc_n) return tsfwd_int(env, -EINVAL);
   const uint32_t *d = s->desc;
   for (int32_t i = 0; i < n; i++, d += 3) {
     size_t dof = d[0], sof = d[1], len = d[2];

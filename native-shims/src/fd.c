@@ -6,8 +6,9 @@
 #include <unistd.h>
 #include "shim.h"
 
-/* fd_write(fd, view, offset, len) -> bytes written (all of len) | -errno.
- * Retries short writes and EINTR, so a short count never reaches JS. */
+/* fd_write(fd, view, offset, len) -> bytes written | -errno. Retries short
+ * writes and EINTR; a count below len means an error (ENOSPC) stopped it
+ * after that many bytes, so the caller knows which records reached the file. */
 napi_value tsfwd_fd_write(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
@@ -29,7 +30,7 @@ napi_value tsfwd_fd_write(napi_env env, napi_callback_info info) {
     ssize_t w = write(fd, p + done, (size_t)len - done);
     if (w < 0) {
       if (errno == EINTR) continue;
-      return tsfwd_int(env, -errno);
+      return tsfwd_int(env, done ? (int64_t)done : -errno);
     }
     done += (size_t)w;
   }

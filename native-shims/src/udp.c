@@ -20,6 +20,7 @@
 #include "shim.h"
 
 #define VXLAN_HLEN 8
+#define ETH_HLEN 14 /* a shorter frame is not Ethernet: refused, as the peer's rx would */
 
 struct udp_ctx {
   int fd;
@@ -241,8 +242,9 @@ napi_value tsfwd_udp_rx(napi_env env, napi_callback_info info) {
 }
 
 /* udp_tx(id, start, n) -> datagrams sent from mbufs[start..start+n) | -errno.
- * -EINVAL when the first mbuf's metadata points outside its buffer; a later
- * bad one ends the burst before it. */
+ * -EINVAL when the first entry is not an mbuf index, or its metadata points
+ * outside its buffer or gives less than an Ethernet header; a later bad one
+ * ends the burst before it. Nothing of a bad entry is read but its index. */
 napi_value tsfwd_udp_tx(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
@@ -260,7 +262,7 @@ napi_value tsfwd_udp_tx(napi_env env, napi_callback_info info) {
     if (ok) {
       doff = c->meta[(size_t)m * TSFWD_MBUF_META_WORDS + TSFWD_MBUF_DATA_OFF];
       dlen = c->meta[(size_t)m * TSFWD_MBUF_META_WORDS + TSFWD_MBUF_DATA_LEN];
-      ok = doff <= c->elt && dlen <= c->elt - doff;
+      ok = doff <= c->elt && dlen <= c->elt - doff && dlen >= ETH_HLEN;
     }
     if (!ok) {
       if (i == 0) return tsfwd_int(env, -EINVAL);

@@ -46,10 +46,16 @@ static uint32_t refill(struct xsk_bind *b, uint32_t avail) {
   if (k == 0 || xsk_ring_prod__reserve(&q->fq, k, &idx) != k) return 0;
   for (uint32_t i = 0; i < k; i++) {
     uint32_t m = b->stash[avail - 1 - i];
+    /* Not an mbuf (a bug upstream): offer nothing from here; JS takes the count. */
+    if (m >= q->nb_mbufs) {
+      q->fq.cached_prod -= k - i; /* give back the unused fill slots */
+      k = i;
+      break;
+    }
     q->owned[m] = 1;
     *xsk_ring_prod__fill_addr(&q->fq, idx + i) = (uint64_t)m * q->elt_size;
   }
-  xsk_ring_prod__submit(&q->fq, k);
+  if (k) xsk_ring_prod__submit(&q->fq, k);
   q->fill_held += k;
   return k;
 }
@@ -71,6 +77,12 @@ int xsk_rx_burst(struct xsk_bind *b, uint32_t avail, uint32_t max) {
     uint64_t base = xsk_umem__extract_addr(d->addr);
     uint32_t m = (uint32_t)(base / q->elt_size);
     uint32_t off = (uint32_t)(base - (uint64_t)m * q->elt_size + xsk_umem__extract_offset(d->addr));
+    /* The kernel only returns addresses we gave it, all inside the UMEM;
+     * checked anyway (cheap) so a broken descriptor cannot write elsewhere. */
+    if (m >= q->nb_mbufs || (uint64_t)off + d->len > q->elt_size) {
+      bad++;
+      continue;
+    }
     q->owned[m] = 0;
     if (d->len < ETH_HLEN) {
       /* A runt: dropped, its buffer goes straight back on offer. */
@@ -102,6 +114,7 @@ static uint32_t reap(struct xsk_bind *b, uint32_t k) {
   uint32_t idx, n = xsk_ring_cons__peek(&q->cq, XSK_RING_SIZE, &idx);
   for (uint32_t i = 0; i < n; i++) {
     uint32_t m = (uint32_t)(xsk_umem__extract_addr(*xsk_ring_cons__comp_addr(&q->cq, idx + i)) / q->elt_size);
+    if (m >= q->nb_mbufs) continue; /* never ours (see xsk_rx_burst) */
     q->owned[m] = 0;
     b->done[k++] = m;
   }
@@ -131,12 +144,22 @@ int xsk_tx_burst(struct xsk_bind *b, uint32_t start, uint32_t n) {
   if (k > 0 && xsk_ring_prod__reserve(&q->tx, k, &idx) == k) {
     for (uint32_t i = 0; i < k; i++) {
       uint32_t m = b->tx_mbufs[start + i];
+      /* Checked in this order, so nothing is read from outside the pool: the
+       * index (metadata), then offset + length (frame), then the VLAN TPID. */
+      if (m >= q->nb_mbufs) {
+        bad++; /* not an mbuf (a bug upstream): consumed, counted, never freed */
+        continue;
+      }
       const uint32_t *mt = q->meta + (size_t)m * XSK_META_WORDS;
       uint32_t off = mt[XSK_META_DATA_OFF], len = mt[XSK_META_DATA_LEN];
-      const uint8_t *f = q->area + (size_t)m * q->elt_size + off;
-      uint32_t lim = q->tx_max;
-      if (len >= ETH_HLEN && ((f[12] == 0x81 && f[13] == 0x00) || (f[12] == 0x88 && f[13] == 0xa8))) lim += VLAN_HLEN;
-      if (m >= q->nb_mbufs || len < ETH_HLEN || len > lim || (uint64_t)off + len > q->elt_size) {
+      int ok = len >= ETH_HLEN && (uint64_t)off + len <= q->elt_size;
+      if (ok) {
+        const uint8_t *f = q->area + (size_t)m * q->elt_size + off;
+        uint32_t lim = q->tx_max;
+        if ((f[12] == 0x81 && f[13] == 0x00) || (f[12] == 0x88 && f[13] == 0xa8)) lim += VLAN_HLEN;
+        ok = len <= lim;
+      }
+      if (!ok) {
         /* Refused: consumed and counted, the mbuf goes back with the completions. */
         b->done[done++] = m;
         bad++;

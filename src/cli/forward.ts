@@ -99,7 +99,7 @@ export async function runForwarder(argv: string[], mode: Mode): Promise<number> 
     const counters = Counters.create(nbLcores, ports.length);
     // Counter lines follow the launch order (pipeline: rx lcores first, which --config may reorder).
     const launched = mode === 'l2fwd' ? eal.lcores : [...rxLcores, ...txLcores];
-    const snap = (): Snapshot => takeSnapshot(plan.ports, ports, counters, launched, pool);
+    const snap = (): Snapshot => takeSnapshot(plan.ports, ports, counters, launched, pool, plan.dst);
     // Bind before any lcore starts: a port in use is a usage error with
     // nothing running yet (stopping lcores first would race the port close).
     if (opt.metrics) {
@@ -252,7 +252,12 @@ export function accountingProblems(s: Snapshot, pool: Mempool, driverStats: Port
     }
     const st = driverStats[p.port];
     if (st.ipackets !== p.ipackets) problems.push(`port ${p.port}: driver delivered ${st.ipackets} frames, lcores saw ${p.ipackets}`);
-    if (st.opackets !== p.opackets) problems.push(`port ${p.port}: driver sent ${st.opackets} frames, lcores handed it ${p.opackets}`);
+    // rte_eth_tx_burst semantics: what a driver consumed it sent (opackets) or
+    // refused and counted (oerrors; late errors are about frames already sent).
+    const refused = st.oerrors - st.oerrorsLate;
+    if (st.opackets + refused !== p.txHanded) {
+      problems.push(`port ${p.port}: driver sent ${st.opackets} + refused ${refused} frames, lcores handed it ${p.txHanded}`);
+    }
   }
   for (const p of plan.ports) {
     const from = s.ports.find((x) => x.port === plan.dst[p]);

@@ -11,6 +11,9 @@ import { Port, PortError, PortHandle, PortStats, RxWake } from './types';
 
 /** Frames per native call (AFP_MAX_BURST in afp.h; a test checks they agree). */
 export const AFP_MAX_BURST = 512;
+/** afpTx returns consumed | nonMbufs << 16 (AFP_TX_NONMBUF_SHIFT in afp.h). */
+const NONMBUF_SHIFT = 16;
+const CONSUMED_MASK = (1 << NONMBUF_SHIFT) - 1;
 /** Extra mbufs a refill takes beyond the burst asked for, so the next polls need none. */
 const STASH_SLACK = 32;
 const STASH_CAP = AFP_MAX_BURST + STASH_SLACK;
@@ -87,12 +90,16 @@ export class AfPacketPort implements Port {
     if (this.txReg[queue] !== mbufs) this.register(queue, 1, mbufs);
     if (n > mbufs.length) n = mbufs.length;
     const b = this.binds[queue];
-    let sent = afpTx(b, 0, n > AFP_MAX_BURST ? AFP_MAX_BURST : n);
-    if (sent < 0) return 0;
-    if (n > AFP_MAX_BURST && sent === AFP_MAX_BURST) sent = this.txRest(b, n);
+    const r = afpTx(b, 0, n > AFP_MAX_BURST ? AFP_MAX_BURST : n);
+    if (r < 0) return 0;
+    let sent = r & CONSUMED_MASK;
+    if (n > AFP_MAX_BURST && sent === AFP_MAX_BURST) return this.txRest(b, mbufs, n, r >>> NONMBUF_SHIFT);
     // The driver owns what it consumed: sent frames are copied out (mmap) or
     // already on their way (mmsg), invalid ones were dropped and counted.
-    if (sent > 0) this.mp.putBulk(mbufs, sent);
+    // Entries that were no mbuf index at all (counted too) sit at the end of
+    // the consumed prefix and never reach the pool.
+    if (r > CONSUMED_MASK) this.freeConsumed(mbufs, 0, sent, r >>> NONMBUF_SHIFT);
+    else if (sent > 0) this.mp.putBulk(mbufs, sent);
     return sent;
   }
 
@@ -134,16 +141,24 @@ export class AfPacketPort implements Port {
     return avail;
   }
 
-  /** Bursts above AFP_MAX_BURST: further native calls while each takes a full chunk. */
-  private txRest(b: number, n: number): number {
+  /** Bursts above AFP_MAX_BURST: further native calls while each takes a full chunk; frees what they consumed. */
+  private txRest(b: number, mbufs: Uint32Array, n: number, nonMbufs: number): number {
+    this.freeConsumed(mbufs, 0, AFP_MAX_BURST, nonMbufs);
     let sent = AFP_MAX_BURST;
     while (sent < n) {
       const k = n - sent > AFP_MAX_BURST ? AFP_MAX_BURST : n - sent;
       const r = afpTx(b, sent, k);
       if (r <= 0) break;
-      sent += r;
-      if (r < k) break;
+      const c = r & CONSUMED_MASK;
+      this.freeConsumed(mbufs, sent, c, r >>> NONMBUF_SHIFT);
+      sent += c;
+      if (c < k) break;
     }
     return sent;
+  }
+
+  /** Returns mbufs[start, start + consumed) to the pool but its last nonMbufs entries (not mbuf indices). */
+  private freeConsumed(mbufs: Uint32Array, start: number, consumed: number, nonMbufs: number): void {
+    if (consumed > nonMbufs) this.mp.putBulkFrom(mbufs, start, consumed - nonMbufs);
   }
 }

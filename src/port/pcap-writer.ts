@@ -9,8 +9,29 @@ import { PortError } from './types';
 
 /** Writes buf[0, len) to fd; false on an OS error (disk full): the caller counts oerrors. */
 export function writeAll(fd: number, buf: Uint8Array, len: number): boolean {
+  return writeSome(fd, buf, len) === len;
+}
+
+/** Writes buf[0, len) to fd; returns the bytes that reached the file (fewer on disk full). */
+export function writeSome(fd: number, buf: Uint8Array, len: number): number {
   // Native write(2): fs.writeSync would allocate a context object per burst.
-  return fdWrite(fd, buf, 0, len) === len;
+  const w = fdWrite(fd, buf, 0, len);
+  return w < 0 ? 0 : w;
+}
+
+/**
+ * Cuts the last `torn` bytes (a record a short write left incomplete) off the
+ * file, so tcpdump reads whole records up to the error. Error path only (once
+ * per disk-full episode); the file is opened O_APPEND, so later writes follow
+ * the cut. Best effort: a file that cannot be cut keeps its torn tail.
+ */
+export function cutTorn(fd: number, torn: number): void {
+  if (torn <= 0) return;
+  try {
+    fs.ftruncateSync(fd, fs.fstatSync(fd).size - torn);
+  } catch {
+    // nothing more to do: the records before it are whole
+  }
 }
 
 /** The path two ports writing the same file would share: realpath of its directory + name. */
@@ -33,7 +54,9 @@ export function txTarget(name: string, file: string): string {
 export function openTx(name: string, file: string, target: string): number {
   let fd: number;
   try {
-    fd = fs.openSync(target, 'w', 0o644);
+    // O_APPEND: after cutTorn shortened the file, the next write lands at its new end.
+    const c = fs.constants;
+    fd = fs.openSync(target, c.O_WRONLY | c.O_CREAT | c.O_TRUNC | c.O_APPEND, 0o644);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new PortError(`${name}: tx_pcap ${file}: cannot open for writing: ${code === 'EISDIR' ? 'is a directory' : code ?? (e as Error).message}`);

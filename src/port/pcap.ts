@@ -25,7 +25,7 @@ import { claim, virtualMac } from './registry';
 import { ETHER_HDR_LEN, PCAP_REC_HDR_LEN, splitNsAt } from './pcap-format';
 import { IDX_LEN, IDX_OFF, IDX_TS_HI, IDX_TS_LO, IDX_WORDS, attachImage } from './pcap-image';
 import { CaptureError, loadCapture } from './pcap-load';
-import { openTx, txTarget, writeAll } from './pcap-writer';
+import { cutTorn, openTx, txTarget, writeSome } from './pcap-writer';
 import { RX_BYTES, RX_ERRORS, RX_NOMBUF, RX_PACKETS, TX_BYTES, TX_ERRORS, TX_PACKETS, rxLine, statsBytesFor, sumStats, txLine } from './stats';
 import { OpenContext, Port, PortDriver, PortError, PortHandle, PortStats, RxWake } from './types';
 
@@ -69,6 +69,9 @@ class PcapPort implements Port {
   private readonly txCopy: number;
   private readonly ts = new Float64Array(2);
   private readonly now = new Float64Array(2);
+  /** tx: invalid frames and bytes lost to a write error in the current burst. */
+  private invalid = 0;
+  private lostBytes = 0;
 
   constructor(private readonly h: PortHandle, private readonly mp: Mempool) {
     const st = h.state as PcapState;
@@ -146,10 +149,17 @@ class PcapPort implements Port {
     const st = this.txSt;
     if (this.fd < 0) {
       let dropped = 0;
-      for (let i = 0; i < n; i++) dropped += mp.dataLen(mbufs[i]);
-      mp.putBulk(mbufs, n);
-      st[TX_PACKETS] += n;
+      let skip = 0;
+      for (let i = 0; i < n; i++) {
+        const m = mbufs[i];
+        if (!this.valid(m)) { skip = this.refuse(mbufs, i, skip); continue; }
+        dropped += mp.dataLen(m);
+      }
+      if (n > skip) mp.putBulkFrom(mbufs, skip, n - skip);
+      st[TX_PACKETS] += n - this.invalid;
       st[TX_BYTES] += dropped;
+      st[TX_ERRORS] += this.invalid;
+      this.invalid = 0;
       return n;
     }
     const buf = this.txBuf;
@@ -163,13 +173,13 @@ class PcapPort implements Port {
     let d = 0;
     let bytes = 0;
     let lostPkts = 0;
-    let lostBytes = 0;
+    let skip = 0;
     for (let i = 0; i < n; i++) {
       const m = mbufs[i];
+      if (!this.valid(m)) { skip = this.refuse(mbufs, i, skip); continue; }
       const len = mp.dataLen(m);
       if (pos + PCAP_REC_HDR_LEN + len > buf.length || d === DESC_N) {
-        memCopyBurst(this.txCopy, d);
-        if (!writeAll(this.fd, buf, pos)) { lostPkts += d; lostBytes += pos - d * PCAP_REC_HDR_LEN; }
+        lostPkts += this.flush(pos, d);
         pos = 0;
         d = 0;
       }
@@ -199,15 +209,54 @@ class PcapPort implements Port {
       pos += PCAP_REC_HDR_LEN + len;
       bytes += len;
     }
-    if (d > 0) {
-      memCopyBurst(this.txCopy, d);
-      if (!writeAll(this.fd, buf, pos)) { lostPkts += d; lostBytes += pos - d * PCAP_REC_HDR_LEN; }
-    }
-    mp.putBulk(mbufs, n);
-    st[TX_PACKETS] += n - lostPkts;
-    st[TX_BYTES] += bytes - lostBytes;
-    st[TX_ERRORS] += lostPkts;
+    if (d > 0) lostPkts += this.flush(pos, d);
+    if (n > skip) mp.putBulkFrom(mbufs, skip, n - skip);
+    // Every frame is consumed (DPDK's pcap PMD): written ones are opackets,
+    // the rest (invalid, or lost to a write error such as ENOSPC) oerrors.
+    st[TX_PACKETS] += n - this.invalid - lostPkts;
+    st[TX_BYTES] += bytes - this.lostBytes;
+    st[TX_ERRORS] += this.invalid + lostPkts;
+    this.invalid = 0;
+    this.lostBytes = 0;
     return n;
+  }
+
+  /** An mbuf index whose frame lies inside its buffer and holds at least an Ethernet header. */
+  private valid(m: number): boolean {
+    const mp = this.mp;
+    if (m >= mp.n) return false;
+    const len = mp.dataLen(m);
+    return len >= ETHER_HDR_LEN && mp.dataOff(m) + len <= mp.eltSize;
+  }
+
+  /**
+   * Counts mbufs[i] as an invalid frame; if it is no mbuf index at all, moves
+   * it to mbufs[skip] (before the range txBurst frees: the entry it swaps with
+   * was already handled) and returns skip + 1.
+   */
+  private refuse(mbufs: Uint32Array, i: number, skip: number): number {
+    this.invalid++;
+    const m = mbufs[i];
+    if (m < this.mp.n) return skip; // a real mbuf: freed with the others
+    mbufs[i] = mbufs[skip];
+    mbufs[skip] = m;
+    return skip + 1;
+  }
+
+  /** Writes records [0, d) built in txBuf[0, pos); returns how many did not reach the file. */
+  private flush(pos: number, d: number): number {
+    memCopyBurst(this.txCopy, d);
+    const w = writeSome(this.fd, this.txBuf, pos);
+    if (w === pos) return 0;
+    // Disk full (or another write error): records wholly written count as
+    // sent; a torn one is cut off the file; the rest are lost.
+    const desc = this.txDesc;
+    let k = 0;
+    let whole = 0;
+    while (k < d && desc[k * 3] + desc[k * 3 + 2] <= w) { whole = desc[k * 3] + desc[k * 3 + 2]; k++; }
+    cutTorn(this.fd, w - whole);
+    for (let j = k; j < d; j++) this.lostBytes += desc[j * 3 + 2];
+    return d - k;
   }
 
   stats(): PortStats { return sumStats(this.h.stats, 1); }

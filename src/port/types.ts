@@ -14,7 +14,13 @@ export interface PortStats {
   imissed: number;
   /** Frames received but dropped as invalid (runt, oversize, bad encapsulation). */
   ierrors: number;
+  /** Frames txBurst consumed without sending them (refused as invalid, write or kernel
+   * errors), as rte_eth_stats.oerrors: opackets + oerrors = frames handed to tx and
+   * consumed. Includes oerrorsLate. */
   oerrors: number;
+  /** The part of oerrors reported for frames already counted in opackets (a UDP peer's
+   * ICMP error, learnt on a later send or receive). */
+  oerrorsLate: number;
   /** rx polls that found no free mbuf (rte_eth_stats.rx_nombuf). */
   rxNombuf: number;
 }

@@ -11,7 +11,7 @@ import { errnoName, udpCtxCreate, udpCtxFree, udpCtxSetMbufs, udpRx, udpTx } fro
 import { ETH_HLEN } from '../net/headers';
 import { VXLAN_HLEN, vxlanVni } from '../net/vxlan';
 import {
-  RX_BYTES, RX_ERRORS, RX_MISSED, RX_NOMBUF, RX_OERRORS, RX_PACKETS, TX_BYTES, TX_ERRORS, TX_PACKETS, rxLine, sumStats, txLine,
+  RX_BYTES, RX_ERRORS, RX_MISSED, RX_NOMBUF, RX_OERRORS, RX_PACKETS, TX_BYTES, TX_ERRORS, TX_LATE, TX_PACKETS, rxLine, sumStats, txLine,
 } from './stats';
 import { Port, PortError, PortHandle, PortStats, RxWake } from './types';
 
@@ -38,8 +38,9 @@ export const MSG_TRUNC = 0x20; // recvmsg(2) msg_flags: datagram longer than the
 
 // An ICMP error for an earlier datagram is reported once by whichever of
 // send/recv runs next (udp(7), connected sockets). When rx sees it, it is
-// counted in RX_OERRORS of the rx line (one writer: the rx lcore), which
-// sumStats adds to oerrors.
+// counted in RX_OERRORS of the rx line (one writer: the rx lcore), when tx
+// sees it in TX_LATE; sumStats adds both to oerrors and to oerrorsLate (the
+// datagram it is about was counted in opackets).
 
 const E = os.constants.errno;
 const [EAGAIN, ENOBUFS, EBADF, EINVAL] = [-E.EAGAIN, -E.ENOBUFS, -E.EBADF, -E.EINVAL];
@@ -134,10 +135,13 @@ export class UdpPort implements Port {
     if (mbufs !== this.reg) this.register(mbufs);
     const mp = this.mp;
     let done = 0; // mbufs[0..done) are consumed: sent or dropped as errors
+    let skip = 0; // mbufs[0..skip) are consumed entries that were no mbuf index: never freed
     let sent = 0;
     let bytes = 0;
     let errors = 0;
+    let late = 0;
     let retried = -1;
+    let lateRc = 0;
     while (done < n) {
       const k = n - done > UDP_BURST_MAX ? UDP_BURST_MAX : n - done;
       const r = udpTx(this.ctx, done, k);
@@ -151,22 +155,32 @@ export class UdpPort implements Port {
       if (r === EAGAIN || r === ENOBUFS || r === 0) break;
       if (r === EBADF && done === 0) throw new PortError(`${this.name}: txBurst failed: EBADF (port closed?)`);
       if (maybeIcmp(r) && retried !== done) {
-        // Perhaps an earlier datagram's ICMP error, now consumed: count it and
-        // retry this frame once.
-        errors++;
+        // Perhaps an earlier datagram's ICMP error, now consumed: an error
+        // for a frame already counted sent (TX_LATE); retry this frame once.
+        late++;
         retried = done;
+        lateRc = r;
         continue;
       }
-      // This frame cannot be sent (EMSGSIZE, no route, bad metadata: EINVAL):
-      // drop it, counted once, and go on with the next.
-      if (retried !== done) errors++;
+      // The same error again at once: it was this frame's own (no route), not a pending ICMP.
+      if (retried === done && r === lateRc) late--;
+      // This frame cannot be sent (EMSGSIZE, no route, bad metadata or not an
+      // mbuf index: EINVAL): drop it, counted, and go on with the next.
+      errors++;
+      if (mbufs[done] >= mp.n) {
+        // Not an mbuf: move it in front of the consumed range, out of putBulk's way.
+        const t = mbufs[skip];
+        mbufs[skip++] = mbufs[done];
+        mbufs[done] = t;
+      }
       done++;
     }
-    if (done > 0) mp.putBulk(mbufs, done);
+    if (done > skip) mp.putBulkFrom(mbufs, skip, done - skip);
     const st = this.txSt;
     st[TX_PACKETS] += sent;
     st[TX_BYTES] += bytes;
     st[TX_ERRORS] += errors;
+    st[TX_LATE] += late;
     return done;
   }
 

@@ -35,7 +35,8 @@ export function statsBlock(cur: Snapshot, prev: Snapshot | undefined, clearScree
       out.push(line('Tx bps: ', rate(((p.obytes - q.obytes) * 8) / dt)));
     }
     const d = p.dropped;
-    out.push(`  dropped: tx-fail ${d.txFail}, bad-frame ${d.badFrame}, ring-full ${d.ringFull}`);
+    out.push(`  dropped: tx-fail ${d.txFail}, tx-invalid ${d.txInvalid}, bad-frame ${d.badFrame}, ring-full ${d.ringFull}`);
+    out.push(`  tx-side errors: oerrors ${p.oerrors} (frames this port refused or lost, booked as tx-invalid of its source)`);
     out.push(`  rx-side losses: imissed ${d.imissed}, no-mbuf ${d.noMbuf}, ierrors ${d.ierrors}`);
   }
   out.push('Aggregate statistics ===============================');

@@ -7,8 +7,10 @@
 //   {"level":30,"time":"<ISO>","msg":"final","ports":[P...],"mempool":{...},"ok":true|false,
 //    "gcs":[per lcore: collections from 2 s after its first frame, -1 if not measured],"maxRssKb":N,
 //    "forced":true only when a second signal ended the run without waiting for the lcores}
-//   P = {"port","name","ipackets","opackets","ibytes","obytes","forwarded","generated",
-//        "dropped":{"txFail","badFrame","ringFull","imissed","noMbuf","ierrors"}}
+//   P = {"port","name","ipackets","opackets","txHanded","oerrors","ibytes","obytes","forwarded","generated",
+//        "dropped":{"txFail","txInvalid","badFrame","ringFull","imissed","noMbuf","ierrors"}}
+//   (opackets: sent by the driver; txHanded = opackets + the driver's tx refusals;
+//    txInvalid: frames of this port its destination's driver refused, see snapshot.ts)
 //   "stats" lines also carry per port "rxPps","txPps","rxBps","txBps" since the previous line.
 import pino from 'pino';
 import { Snapshot } from './snapshot';

@@ -15,7 +15,8 @@ function render(s: Snapshot): string {
   metric('tsfwd_port_rx_bytes_total', 'counter', 'Bytes received on the port.', s.ports.map((p) => [pl(p), p.ibytes]));
   metric('tsfwd_port_tx_bytes_total', 'counter', 'Bytes sent out of the port.', s.ports.map((p) => [pl(p), p.obytes]));
   metric('tsfwd_port_forwarded_packets_total', 'counter', 'Frames received on the port that left by its destination port.', s.ports.map((p) => [pl(p), p.forwarded]));
-  const reasons = ['txFail', 'badFrame', 'ringFull', 'imissed', 'noMbuf', 'ierrors'] as const;
+  metric('tsfwd_port_tx_errors_total', 'counter', 'Frames the port\'s driver took on tx but did not send (oerrors), plus errors reported late for sent frames.', s.ports.map((p) => [pl(p), p.oerrors]));
+  const reasons = ['txFail', 'txInvalid', 'badFrame', 'ringFull', 'imissed', 'noMbuf', 'ierrors'] as const;
   metric('tsfwd_port_dropped_packets_total', 'counter', 'Frames dropped, by reason.',
     s.ports.flatMap((p) => reasons.map((r): [string, number] => [`${pl(p)},reason="${r}"`, p.dropped[r]])));
   metric('tsfwd_lcore_iterations_total', 'counter', 'Forwarding loop iterations.', s.lcores.map((l) => [`lcore="${l.lcore}"`, l.iterations]));
