@@ -207,7 +207,7 @@ test('books: refusals beyond what the source forwarded are --tx-first frames, ta
   const snap = takeSnapshot([0, 1], ports, counters, [0], pool, [1, 0]);
   const [p0, p1] = snap.ports;
   assert.deepEqual([p0.forwarded, p0.dropped.txInvalid, p1.generated, p1.opackets, p1.txHanded], [0, 30, 22, 22, 62]);
-  const plan: Plan = { ports: [0, 1], dst: [1, 0], rxByLcore: [[0, 1]], notices: [] };
+  const plan: Plan = { ports: [0, 1], dst: [1, 0], rxByLcore: [[[0, 0], [1, 0]]], notices: [] };
   assert.deepEqual(accountingProblems(snap, pool, st, plan), []);
   // A driver that lost count (sent + refused != handed) is reported in one line.
   st[1].opackets = 21;

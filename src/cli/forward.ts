@@ -23,6 +23,7 @@ import { Port, PortStats } from '../port/types';
 import { checkLcores, openPorts } from './ports';
 import { Ring } from '../ring/ring';
 import { statsBlock } from '../stats/block';
+import { formatLoad } from '../stats/lcore-load';
 import { C_FWD, C_RX, C_TX, C_WORDS, Counters } from '../stats/counters';
 import { JsonStats } from '../stats/json';
 import { serveMetrics } from '../stats/metrics';
@@ -174,9 +175,10 @@ function queueLines(plan: Plan, ports: Port[], counters: Counters, lcores: reado
 /** Runs until a signal, --duration or a failing lcore; prints stats; checks the accounting. */
 async function supervise(group: LcoreGroup, opt: L2fwdOptions, snap: () => Snapshot, say: (s: string) => void,
   pool: Mempool, ports: Port[], plan: Plan, counters: Counters, lcores: readonly number[]): Promise<number> {
-  const json = opt.statsJson ? new JsonStats() : undefined;
   const tty = process.stdout.isTTY === true;
   let prev = snap();
+  const json = opt.statsJson ? new JsonStats(prev.t) : undefined;
+  const start = prev;
   const tick = opt.period > 0 ? setInterval(() => {
     const cur = snap();
     if (json) json.period(cur, prev);
@@ -204,7 +206,7 @@ async function supervise(group: LcoreGroup, opt: L2fwdOptions, snap: () => Snaps
     if (timer) clearTimeout(timer);
   }
   try {
-    return report(watch.failure, gcs, json, snap, prev, say, pool, ports, plan, () => queueLines(plan, ports, counters, lcores));
+    return report(watch.failure, gcs, json, snap, prev, say, pool, ports, plan, () => queueLines(plan, ports, counters, lcores), start);
   } finally {
     watch.close();
   }
@@ -212,7 +214,7 @@ async function supervise(group: LcoreGroup, opt: L2fwdOptions, snap: () => Snaps
 
 /** After every lcore has stopped: the final stats and the accounting check. */
 function report(failure: Error | undefined, gcs: number[], json: JsonStats | undefined, snap: () => Snapshot, prev: Snapshot,
-  say: (s: string) => void, pool: Mempool, ports: Port[], plan: Plan, queues: () => string[]): number {
+  say: (s: string) => void, pool: Mempool, ports: Port[], plan: Plan, queues: () => string[], start: Snapshot): number {
   if (failure && !(failure instanceof LcoreError)) throw failure;
   const final = snap();
   // Frames still on a "wire" (a net_ring, a kernel queue) return to the pool
@@ -229,6 +231,7 @@ function report(failure: Error | undefined, gcs: number[], json: JsonStats | und
     process.stdout.write(statsBlock(final, prev, false));
     say(`garbage collections in the lcore loops after warm-up: ${measured.length ? measured.reduce((a, b) => a + b, 0) : 'not measured (no lcore forwarded for 2 s)'}; peak RSS ${(maxRssKb / 1024).toFixed(0)} MB`);
   }
+  if (!json) for (const l of final.lcores) say(`${formatLoad(l, start.lcores.find((x) => x.lcore === l.lcore), final.t - start.t)} (whole run)`);
   for (const l of perQueue) say(l);
   if (failure) {
     process.stderr.write(`tsfwd: ${failure.message}\n`);

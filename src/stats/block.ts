@@ -1,6 +1,7 @@
 // l2fwd's "Port statistics" block, same labels and right-aligned numbers
 // (every counter line is 38 characters, as l2fwd's printf widths make it),
 // plus what l2fwd lacks: rates since the previous block and drops by reason.
+import { formatLoad } from './lcore-load';
 import { Snapshot, droppedAfterRx } from './snapshot';
 
 const W = 38;
@@ -44,6 +45,9 @@ export function statsBlock(cur: Snapshot, prev: Snapshot | undefined, clearScree
   out.push(line('Total packets received: ', tRecv));
   out.push(line('Total packets dropped: ', tDrop));
   out.push(`  mempool: ${cur.mempool.inUse} of ${cur.mempool.size} mbufs in use`);
+  // Busy-ness since the previous block (or the start): a busy-polling lcore
+  // shows 100% CPU in top; this says how much of it did work.
+  for (const l of cur.lcores) out.push(`  ${formatLoad(l, prev?.lcores.find((x) => x.lcore === l.lcore), dt)}`);
   out.push('====================================================');
   return `${out.join('\n')}\n`;
 }

@@ -12,10 +12,16 @@
 //   (opackets: sent by the driver; txHanded = opackets + the driver's tx refusals;
 //    txInvalid: frames of this port its destination's driver refused, see snapshot.ts)
 //   "stats" lines also carry per port "rxPps","txPps","rxBps","txBps" since the previous line.
+//   Both carry "lcores":[{"lcore","polls","emptyPolls","sleeps","sleepUs","busyUs","busy","asleep"}]: counts
+//   since the start, and busy/asleep shares (0..1) of the last interval ("stats") or of the run ("final").
 import pino from 'pino';
+import { loadShares } from './lcore-load';
 import { Snapshot } from './snapshot';
 
 export class JsonStats {
+  /** `startT`: snapshot time (Snapshot.t) of the run's start, for the final busy shares. */
+  constructor(private readonly startT: number) {}
+
   private readonly log = pino({ base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ dest: 1, sync: true }));
 
   period(cur: Snapshot, prev: Snapshot | undefined): void {
@@ -28,11 +34,14 @@ export class JsonStats {
         rxBps: r(p.ibytes * 8, q && q.ibytes * 8), txBps: r(p.obytes * 8, q && q.obytes * 8),
       };
     });
-    this.log.info({ interval: Number(dt.toFixed(3)), ports, mempool: cur.mempool }, 'stats');
+    const lcores = cur.lcores.map((l) => ({ ...l, ...loadShares(l, prev?.lcores.find((x) => x.lcore === l.lcore), dt) }));
+    this.log.info({ interval: Number(dt.toFixed(3)), ports, lcores, mempool: cur.mempool }, 'stats');
   }
 
   /** `extra`: gcs (per lcore, counted after warm-up; -1 = run too short) and maxRssKb. */
   final(cur: Snapshot, ok: boolean, extra: { gcs: number[]; maxRssKb: number; forced?: boolean }): void {
-    this.log.info({ ports: cur.ports, mempool: cur.mempool, ok, ...extra }, 'final');
+    const secs = cur.t - this.startT;
+    const lcores = cur.lcores.map((l) => ({ ...l, ...loadShares(l, undefined, secs) }));
+    this.log.info({ ports: cur.ports, lcores, mempool: cur.mempool, ok, ...extra }, 'final');
   }
 }

@@ -19,8 +19,12 @@ function render(s: Snapshot): string {
   const reasons = ['txFail', 'txInvalid', 'badFrame', 'ringFull', 'imissed', 'noMbuf', 'ierrors'] as const;
   metric('tsfwd_port_dropped_packets_total', 'counter', 'Frames dropped, by reason.',
     s.ports.flatMap((p) => reasons.map((r): [string, number] => [`${pl(p)},reason="${r}"`, p.dropped[r]])));
-  metric('tsfwd_lcore_iterations_total', 'counter', 'Forwarding loop iterations.', s.lcores.map((l) => [`lcore="${l.lcore}"`, l.iterations]));
-  metric('tsfwd_lcore_idle_iterations_total', 'counter', 'Iterations in which no rx burst returned a frame.', s.lcores.map((l) => [`lcore="${l.lcore}"`, l.idle]));
+  const ll = (l: { lcore: number }): string => `lcore="${l.lcore}"`;
+  metric('tsfwd_lcore_iterations_total', 'counter', 'Forwarding loop iterations (polls of all its queues).', s.lcores.map((l) => [ll(l), l.polls]));
+  metric('tsfwd_lcore_idle_iterations_total', 'counter', 'Iterations in which no rx burst returned a frame (empty polls).', s.lcores.map((l) => [ll(l), l.emptyPolls]));
+  metric('tsfwd_lcore_busy_seconds_total', 'counter', 'Time in iterations that handled a frame; rate() of it is the busy share.', s.lcores.map((l) => [ll(l), l.busyUs / 1e6]));
+  metric('tsfwd_lcore_sleep_seconds_total', 'counter', 'Time asleep (--poll-mode adaptive naps, interrupt waits).', s.lcores.map((l) => [ll(l), l.sleepUs / 1e6]));
+  metric('tsfwd_lcore_sleeps_total', 'counter', 'Naps and waits entered.', s.lcores.map((l) => [ll(l), l.sleeps]));
   out.push('# HELP tsfwd_mempool_mbufs Mbufs in the pool.', '# TYPE tsfwd_mempool_mbufs gauge', `tsfwd_mempool_mbufs ${s.mempool.size}`);
   out.push('# HELP tsfwd_mempool_in_use_mbufs Mbufs not in the pool (in flight or cached).', '# TYPE tsfwd_mempool_in_use_mbufs gauge', `tsfwd_mempool_in_use_mbufs ${s.mempool.inUse}`);
   return `${out.join('\n')}\n`;

@@ -4,7 +4,8 @@
 // print from a snapshot, so they always agree.
 import type { Mempool } from '../mempool/mempool';
 import type { Port } from '../port/types';
-import { C_DROP_BAD, C_DROP_RING, C_DROP_TX, C_FWD, C_GENERATED, C_RX, C_TX, Counters, L_IDLE, L_ITERATIONS } from './counters';
+import { C_DROP_BAD, C_DROP_RING, C_DROP_TX, C_FWD, C_GENERATED, C_RX, C_TX, Counters, L_IDLE, L_ITERATIONS, L_SLEEPS, L_SLEEP_US, L_BUSY_US } from './counters';
+import type { LcoreLoad } from './lcore-load';
 
 export interface Drops {
   /** The destination port's tx had no room (returned them unsent): the lcore freed them. */
@@ -45,7 +46,8 @@ export interface PortSnapshot {
   dropped: Drops;
 }
 
-export interface LcoreSnapshot { lcore: number; iterations: number; idle: number }
+/** Polls, empty polls, sleeps, time asleep and busy, per lcore (stats/lcore-load.ts). */
+export type LcoreSnapshot = LcoreLoad;
 
 export interface Snapshot {
   /** Seconds since an arbitrary origin (hrtime). */
@@ -102,6 +104,9 @@ export function takeSnapshot(enabled: readonly number[], ports: readonly Port[],
       },
     };
   });
-  const ls = lcores.map((lcore, i) => ({ lcore, iterations: counters.lcore(i, L_ITERATIONS), idle: counters.lcore(i, L_IDLE) }));
+  const ls = lcores.map((lcore, i): LcoreSnapshot => ({
+    lcore, polls: counters.lcore(i, L_ITERATIONS), emptyPolls: counters.lcore(i, L_IDLE), sleeps: counters.lcore(i, L_SLEEPS),
+    sleepUs: counters.lcore(i, L_SLEEP_US), busyUs: counters.lcore(i, L_BUSY_US),
+  }));
   return { t, ports: ps, lcores: ls, mempool: { size: pool.n, inUse: pool.inUseCount() } };
 }
