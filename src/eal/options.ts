@@ -3,6 +3,7 @@
 // accepted and ignored so copied DPDK command lines run unchanged.
 import { Args } from '../cli/args';
 import { UsageError, parseCoreList, parseCoreMask } from './corelist';
+import { quote } from './quote';
 
 export interface EalOptions {
   /** lcore ids (= CPUs), from -l or -c. */
@@ -38,7 +39,7 @@ export function parseEal(argv: readonly string[], cmd: string): EalOptions {
     else if (o === '--mbufs') mbufs = a.int(o, 64, 1 << 24);
     else if (IGNORED_WITH_VALUE.has(o)) a.value(o);
     else if (IGNORED_FLAGS.has(o)) continue;
-    else throw new UsageError(`${cmd}: unknown EAL option '${o}' (application options go after --)`);
+    else throw new UsageError(`${cmd}: unknown EAL option ${quote(o)} (application options go after --)`);
   }
   return { lcores: lcores ?? [0], vdevs, mbufs };
 }
