@@ -16,6 +16,6 @@ export { parseCoreList, parseCoreMask, formatCoreList, UsageError } from './eal/
 export { setAffinity, getAffinity, currentCpu } from './native';
 export type { Port, PortStats, PortHandle, PortDriver, OpenContext } from './port/types';
 export { PortError } from './port/types';
-export { openPort, attachPort, portHandle, driverNames } from './port/registry';
+export { openPort, attachPort, portHandle, driverNames, checkDevargs } from './port/registry';
 export { parseDevargs } from './port/devargs';
 export { withNetns } from './topo/netns';
