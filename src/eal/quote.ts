@@ -15,8 +15,12 @@ const escapeChar = (c: string): string => {
   return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
 };
 
+/** `s` with control and line-break characters escaped: "a\nb" -> a\nb (backslash, n). */
+export function escapeControls(s: string): string {
+  return s.replace(CONTROL_CHARS, escapeChar);
+}
+
 /** `s` in single quotes, safe to print on one line: "a\nb" -> 'a\nb' (escaped). */
 export function quote(s: string): string {
-  const cut = s.length > QUOTE_MAX ? `${s.slice(0, QUOTE_MAX)}...` : s;
-  return `'${cut.replace(CONTROL_CHARS, escapeChar)}'`;
+  return `'${escapeControls(s.length > QUOTE_MAX ? `${s.slice(0, QUOTE_MAX)}...` : s)}'`;
 }

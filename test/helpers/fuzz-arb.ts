@@ -4,6 +4,9 @@
 // value that meets its contract, or throws one of the project's user-facing
 // error classes with a one-line message, quickly.
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import fc from 'fast-check';
 
 /**
@@ -126,4 +129,15 @@ export function assertSortedUnique(xs: readonly number[], lo: number, hi: number
     if (!(Number.isInteger(xs[i]) && xs[i] >= lo && xs[i] <= hi)) assert.fail(`${xs[i]} outside ${lo}..${hi}`);
     if (i > 0 && !(xs[i] > xs[i - 1])) assert.fail(`not sorted/unique at ${i}: ${xs.join(',')}`);
   }
+}
+
+/**
+ * A scratch directory for file parsers, removed at exit: in /dev/shm when
+ * there is one, because a disk write per case costs more than the parsing.
+ */
+export function fuzzTmpDir(prefix: string): string {
+  const base = fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
+  const dir = fs.mkdtempSync(path.join(base, prefix));
+  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }
