@@ -4,7 +4,7 @@
 // unknown one; topo gets no verb that touches namespaces). Each run must exit
 // 2 with exactly one `tsfwd: ...` line on stderr, nothing on stdout, no stack
 // frame, within 10 s. Spawning is slow, so the cases are few (FUZZ_CLI_RUNS,
-// 200 by default) and run two at a time.
+// 150 by default) and run two at a time.
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -14,7 +14,7 @@ import { PRESETS } from '../src/topo/spec';
 import { BIN } from './helpers/cli-proc';
 import { hostileText, nearValid, numberText, oddPiece } from './helpers/fuzz-arb';
 
-const RUNS = Number(process.env.FUZZ_CLI_RUNS) || 200;
+const RUNS = Number(process.env.FUZZ_CLI_RUNS) || 150;
 const SEED = Number(process.env.FUZZ_SEED) || Date.now() % 2 ** 31;
 const TIMEOUT_MS = 10_000;
 
