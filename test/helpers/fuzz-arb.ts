@@ -117,9 +117,14 @@ export function textInput(valid: fc.Arbitrary<string>): fc.Arbitrary<string> {
   return fc.oneof({ arbitrary: valid, weight: 2 }, { arbitrary: nearValid(valid), weight: 3 }, { arbitrary: hostileText, weight: 2 });
 }
 
-/** An argv: words from `words` (options and values the command knows) mixed with fuzzed text. */
-export function argvInput(words: fc.Arbitrary<string>, maxLength = 8): fc.Arbitrary<string[]> {
-  return fc.array(fc.oneof({ arbitrary: words, weight: 4 }, { arbitrary: textInput(words), weight: 2 }, { arbitrary: numberText, weight: 1 }), { maxLength });
+/**
+ * An argv: option-value pairs (`options` then a word of `values`), single
+ * words and fuzzed text, so that each option meets every kind of value.
+ */
+export function argvInput(words: fc.Arbitrary<string>, maxLength = 8, options: fc.Arbitrary<string> = words): fc.Arbitrary<string[]> {
+  const one = fc.oneof({ arbitrary: words, weight: 4 }, { arbitrary: textInput(words), weight: 2 }, { arbitrary: numberText, weight: 1 });
+  const item = fc.oneof({ arbitrary: fc.tuple(options, one), weight: 3 }, { arbitrary: one.map((w) => [w]), weight: 2 });
+  return fc.array(item, { maxLength: Math.ceil(maxLength / 2) }).map((items) => items.flat());
 }
 
 /** Asserts `xs` is strictly increasing integers within [lo, hi]. */
