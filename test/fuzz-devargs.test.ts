@@ -6,15 +6,15 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as net from 'node:net';
 import fc from 'fast-check';
-import type { Mempool } from '../src/mempool/mempool';
+import { Mempool } from '../src/mempool/mempool';
 import { boolArg, enumArg, intArg, parseDevargs } from '../src/port/devargs';
-import { checkDevargs } from '../src/port/registry';
+import { checkDevargs, openPort } from '../src/port/registry';
 import { parse as parseAfPacket } from '../src/port/af-packet';
 import { parse as parseAfXdp } from '../src/port/af-xdp';
 import { driver as nullDriver } from '../src/port/null';
 import { parseHostPort } from '../src/port/udp';
 import { PortError, PortHandle } from '../src/port/types';
-import { fuzzParams, hostileText, numberText, oneLineOutcome, textInput } from './helpers/fuzz-arb';
+import { fuzzParams, hostileText, numberText, oneLineOutcome, oneLineOutcomeAsync, textInput } from './helpers/fuzz-arb';
 
 const KEYS = ['iface', 'qpairs', 'mode', 'fanout_mode', 'framesz', 'blocksz', 'framecnt', 'qdisc_bypass', 'start_queue', 'queue_count',
   'busy_budget', 'xdp_mode', 'size', 'copy', 'peer', 'local', 'remote', 'vni', 'rx_pcap', 'tx_pcap', 'infinite_rx'];
@@ -141,6 +141,20 @@ test('fuzz: integer, choice and flag devargs keep their ranges, or one PortError
     });
     oneLineOutcome(() => enumArg('dev0', m, 'k', 'a', ['a', 'b'] as const), [PortError], (c) => assert.ok(c === 'a' || c === 'b'));
     oneLineOutcome(() => boolArg('dev0', m, 'k', false), [PortError], (b) => assert.equal(b, v === '1'));
+  }), fuzzParams());
+});
+
+test('fuzz: net_null and net_ring devargs open through the registry and close leaving nothing, or one PortError line', async () => {
+  // Memory-only drivers: the whole open path runs, with a real pool.
+  const pool = Mempool.create({ n: 64, cacheSize: 0 });
+  const arb = fc.oneof(forDriver('net_null', [], ['size', 'copy', 'qpairs']), forDriver('net_ring', [], ['size', 'peer']));
+  await fc.assert(fc.asyncProperty(arb, async (s) => {
+    await oneLineOutcomeAsync(() => openPort(s, { id: 0, pool }), [PortError], (port) => {
+      assert.ok(port.nbQueues >= 1 && port.mac.length === 6);
+      port.close();
+    });
+    // Closed or never opened: the device name is free again and no mbuf is held.
+    assert.equal(pool.availCount(), pool.n);
   }), fuzzParams());
 });
 
