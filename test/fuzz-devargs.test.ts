@@ -14,7 +14,7 @@ import { parse as parseAfXdp } from '../src/port/af-xdp';
 import { driver as nullDriver } from '../src/port/null';
 import { parseHostPort } from '../src/port/udp';
 import { PortError, PortHandle } from '../src/port/types';
-import { fuzzParams, hostileText, numberText, oneLineOutcome, oneLineOutcomeAsync, textInput } from './helpers/fuzz-arb';
+import { fuzzParams, fuzzParamsAsync, hostileText, numberText, oneLineOutcome, oneLineOutcomeAsync, textInput } from './helpers/fuzz-arb';
 
 const KEYS = ['iface', 'qpairs', 'mode', 'fanout_mode', 'framesz', 'blocksz', 'framecnt', 'qdisc_bypass', 'start_queue', 'queue_count',
   'busy_budget', 'xdp_mode', 'size', 'copy', 'peer', 'local', 'remote', 'vni', 'rx_pcap', 'tx_pcap', 'infinite_rx'];
@@ -155,7 +155,7 @@ test('fuzz: net_null and net_ring devargs open through the registry and close le
     });
     // Closed or never opened: the device name is free again and no mbuf is held.
     assert.equal(pool.availCount(), pool.n);
-  }), fuzzParams());
+  }), fuzzParamsAsync());
 });
 
 // Crashers the fuzzer found, kept as fixed cases.

@@ -91,8 +91,8 @@ test(`fuzz: net_udp rx delivers exactly the valid datagrams and counts the rest 
   const vxPeer = await dgramIn(ns, 4, '127.0.0.1', 4790);
   const plainPeer = await dgramIn(ns, 4, '127.0.0.1', 5002);
   try {
-    await fc.assert(fc.asyncProperty(fc.array(vxDgram, { maxLength: 16 }), (ds) => batch(vx, pool, vxPeer, 4789, ds)), { numRuns: RUNS });
-    await fc.assert(fc.asyncProperty(fc.array(plainDgram, { maxLength: 16 }), (ds) => batch(plain, pool, plainPeer, 5001, ds)), { numRuns: RUNS });
+    await fc.assert(fc.asyncProperty(fc.array(vxDgram, { maxLength: 16 }), (ds) => batch(vx, pool, vxPeer, 4789, ds)), { numRuns: RUNS, timeout: 10_000 });
+    await fc.assert(fc.asyncProperty(fc.array(plainDgram, { maxLength: 16 }), (ds) => batch(plain, pool, plainPeer, 5001, ds)), { numRuns: RUNS, timeout: 10_000 });
   } finally {
     await closeSock(vxPeer);
     await closeSock(plainPeer);

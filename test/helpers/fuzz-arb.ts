@@ -25,6 +25,11 @@ export function fuzzParams(ci = 10_000): fc.Parameters<unknown> {
 /** A case slower than this counts as a hang (generous: the CPUs are shared). */
 export const CASE_MS = 2000;
 
+/** fuzzParams for async properties: a case still pending after CASE_MS fails instead of hanging the run. */
+export function fuzzParamsAsync(ci = 10_000): fc.Parameters<unknown> {
+  return { ...fuzzParams(ci), timeout: CASE_MS };
+}
+
 type ErrorClass = abstract new (...args: never[]) => Error;
 
 /**
