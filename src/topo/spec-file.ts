@@ -2,7 +2,7 @@
 // decides (.json, .yaml/.yml); any other name is tried as JSON, then YAML.
 import * as fs from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { escapeControls, quote } from '../eal/quote';
+import { escapeControls } from '../eal/quote';
 import { TopoSpec, validateSpec } from './spec';
 
 function parseText(file: string, text: string): unknown {
@@ -39,7 +39,7 @@ export function loadSpecFile(file: string): TopoSpec {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch {
-    throw new Error(`cannot read spec file ${quote(file)}`);
+    throw new Error(`cannot read spec file '${escapeControls(file)}'`);
   }
   try {
     return validateSpec(parseText(file, text));
