@@ -18,7 +18,7 @@ export { dropCapabilities, dropAfterOpen, capsNeededAfterOpen, bpfFdCallCap, rea
 export type { CapName, CapNeed, CapSets, PrivCommand } from './eal/privileges';
 export type { Port, PortStats, PortHandle, PortDriver, OpenContext } from './port/types';
 export { PortError } from './port/types';
-export { openPort, attachPort, portHandle, driverNames } from './port/registry';
+export { openPort, attachPort, portHandle, driverNames, checkDevargs } from './port/registry';
 export { parseDevargs } from './port/devargs';
 export { withNetns } from './topo/netns';
 export { getOffloads, setOffloads, OFFLOAD_ALIASES } from './topo/offload';

@@ -22,7 +22,7 @@ import { runXdpLive } from './pktgen-xdp';
 import { checkLcores, openPorts, rate, spread } from './ports';
 import type { Usage } from './usage';
 
-interface Opts {
+export interface Opts {
   size?: [number, number]; imix: boolean; rate?: string; lineRate: number; count: number; duration?: number;
   srcMac?: [string, number]; dstMac?: [string, number]; srcIp?: [string, string]; dstIp?: [string, string];
   sport?: [number, number]; dport?: [number, number]; ttl?: number; burst: number; period: number; json: boolean; script?: string; pcap?: string;
@@ -41,11 +41,13 @@ const intRange = (s: string, opt: string, lo: number, hi: number): [number, numb
 };
 function bits(s: string): number {
   const m = /^(\d+(?:\.\d+)?)([kMG]?)$/.exec(s);
-  if (!m) throw new UsageError(`pktgen: bad line rate '${s}' (e.g. 10G)`);
-  return Number(m[1]) * ({ '': 1, k: 1e3, M: 1e6, G: 1e9 } as Record<string, number>)[m[2]];
+  const v = m ? Number(m[1]) * ({ '': 1, k: 1e3, M: 1e6, G: 1e9 } as Record<string, number>)[m[2]] : NaN;
+  // 0 or 400 digits (Infinity) would turn every --rate P% into 0 or Infinity pps.
+  if (!(v > 0 && Number.isFinite(v))) throw new UsageError(`pktgen: bad line rate '${s}' (e.g. 10G)`);
+  return v;
 }
 
-function parseOpts(argv: string[]): Opts {
+export function parseOpts(argv: string[]): Opts {
   const o: Opts = { imix: false, lineRate: 10e9, count: 0, burst: 32, period: 1, json: false, engine: 'lcore' };
   const a = new Args(argv);
   for (let k = a.next(); k !== undefined; k = a.next()) {

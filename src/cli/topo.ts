@@ -2,6 +2,7 @@
 // topologies from a preset or a JSON/YAML spec file. Namespaces are named
 // `<prefix>-<ns>`; the prefix defaults to `tsfwd-<NAME>`.
 import { UsageError } from '../eal/corelist';
+import { quote } from '../eal/quote';
 import { PRESETS, TopoSpec } from '../topo/spec';
 import { CheckOptions, formatLink, linkOk, topoCheck } from '../topo/check';
 import { loadSpecFile } from '../topo/spec-file';
@@ -31,7 +32,7 @@ export const TOPO_USAGE: Usage = {
 
 export function runTopo(argv: string[]): number | Promise<number> {
   const [verb, name, ...rest] = argv;
-  if (!verb || !['up', 'down', 'show', 'check'].includes(verb)) throw new UsageError(`topo: expected up, down, show or check, got '${verb ?? ''}'`);
+  if (!verb || !['up', 'down', 'show', 'check'].includes(verb)) throw new UsageError(`topo: expected up, down, show or check, got ${quote(verb ?? '')}`);
   if (!name) throw new UsageError(`topo ${verb}: missing topology name (presets: ${Object.keys(PRESETS).join(', ')})`);
   let specFile: string | undefined;
   let prefix = `tsfwd-${name}`;
@@ -42,7 +43,7 @@ export function runTopo(argv: string[]): number | Promise<number> {
     else if (o === '--prefix') prefix = a.value(o);
     else if (o === '--count' && verb === 'check') check.count = a.int(o, 1, 1000);
     else if (o === '--timeout' && verb === 'check') check.timeoutMs = a.int(o, 1, 60_000);
-    else throw new UsageError(`topo: unknown option '${o}'`);
+    else throw new UsageError(`topo: unknown option ${quote(o)}`);
   }
   if (verb === 'down') {
     const removed = topoDown(prefix);
@@ -63,7 +64,7 @@ export function runTopo(argv: string[]): number | Promise<number> {
     }
   } else {
     const preset = PRESETS[name];
-    if (!preset) throw new UsageError(`topo: unknown topology '${name}' (presets: ${Object.keys(PRESETS).join(', ')}; or give --spec FILE)`);
+    if (!preset) throw new UsageError(`topo: unknown topology ${quote(name)} (presets: ${Object.keys(PRESETS).join(', ')}; or give --spec FILE)`);
     spec = preset;
   }
   topoUp(spec, prefix);

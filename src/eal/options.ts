@@ -6,6 +6,7 @@ import type { OptionHelp } from '../cli/usage';
 import { driverNames } from '../port/registry';
 import { UsageError, parseCoreList, parseCoreMask } from './corelist';
 import { PollConfig, PollModeName, defaultPoll, parsePollMode } from './poll-mode';
+import { quote } from './quote';
 
 export interface EalOptions {
   /** lcore ids (= CPUs), from -l or -c. */
@@ -66,7 +67,7 @@ export function parseEal(argv: readonly string[], cmd: string, pollMode: PollMod
     else if (o === '--max-sleep-us') { poll.maxSleepUs = a.int(o, 1, 1_000_000); pollGiven = true; }
     else if (IGNORED_WITH_VALUE.has(o)) a.value(o);
     else if (IGNORED_FLAGS.has(o)) continue;
-    else throw new UsageError(`${cmd}: unknown EAL option '${o}' (application options go after --)`);
+    else throw new UsageError(`${cmd}: unknown EAL option ${quote(o)} (application options go after --)`);
   }
   return { lcores: lcores ?? [0], vdevs, mbufs, poll, pollGiven };
 }

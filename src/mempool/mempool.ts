@@ -2,6 +2,7 @@
 // rte_mempool + rte_pktmbuf_pool. The free list is an MP/MC Ring of indices;
 // each lcore owns a cache in the same buffer that it refills and flushes by
 // half, so most get/put calls touch no shared cache line at all.
+import { UsageError } from '../eal/corelist';
 import { addressOf } from '../native';
 import { Ring } from '../ring/ring';
 import {
@@ -103,7 +104,14 @@ export class Mempool {
     const stride = align(CACHE_OBJS_BYTE + cacheSize * 4, 64);
     const dataMin = cachesOff + stride * maxLcores;
     // Room to slide the data region onto an absolute page boundary.
-    const buffer = new SharedArrayBuffer(dataMin + MP_DATA_ALIGN + n * eltSize);
+    const bytes = dataMin + MP_DATA_ALIGN + n * eltSize;
+    let buffer: SharedArrayBuffer;
+    try {
+      buffer = new SharedArrayBuffer(bytes);
+    } catch {
+      // V8's RangeError names no size; a user asking for 2^24 mbufs (36 GiB) should see why.
+      throw new UsageError(`cannot allocate ${(bytes / 2 ** 30).toFixed(1)} GiB for a mempool of ${n} mbufs (give fewer with --mbufs)`);
+    }
     const base = addressOf(new Uint8Array(buffer, 0, 1));
     const dataOff = align(base + dataMin, MP_DATA_ALIGN) - base;
 

@@ -1,6 +1,7 @@
 // Ethernet / IPv4 / UDP header layout and a builder for test and generator
 // frames. Offsets are relative to the frame start; every reader checks the
 // frame is long enough before looking (bounds-checked views).
+import { quote } from '../eal/quote';
 import { ipv4HeaderChecksum, udp4Checksum } from './checksum';
 
 export const ETH_HLEN = 14;
@@ -14,13 +15,13 @@ export const UDP_PAYLOAD_OFF = ETH_HLEN + IPV4_HLEN + UDP_HLEN;
 
 export function parseMac(s: string): number[] {
   const m = /^([0-9a-f]{2})(?::([0-9a-f]{2})){5}$/i.test(s) ? s.split(':').map((x) => parseInt(x, 16)) : undefined;
-  if (!m) throw new Error(`bad MAC address '${s}'`);
+  if (!m) throw new Error(`bad MAC address ${quote(s)}`);
   return m;
 }
 
 export function parseIpv4(s: string): number {
   const p = s.split('.');
-  if (p.length !== 4 || p.some((x) => !/^\d{1,3}$/.test(x) || Number(x) > 255)) throw new Error(`bad IPv4 address '${s}'`);
+  if (p.length !== 4 || p.some((x) => !/^\d{1,3}$/.test(x) || Number(x) > 255)) throw new Error(`bad IPv4 address ${quote(s)}`);
   return ((Number(p[0]) << 24) | (Number(p[1]) << 16) | (Number(p[2]) << 8) | Number(p[3])) >>> 0;
 }
 
@@ -87,4 +88,13 @@ export function readU32(data: Uint8Array, off: number): number {
 export function isUdp4(data: Uint8Array, off: number, len: number): boolean {
   return len >= UDP_PAYLOAD_OFF && data[off + 12] === 0x08 && data[off + 13] === 0x00 &&
     data[off + 14] === 0x45 && data[off + 23] === IPPROTO_UDP;
+}
+
+/**
+ * True if the frame is IPv4/UDP (as isUdp4) and long enough to hold
+ * `payloadLen` bytes of UDP payload, so a reader of those bytes never sees
+ * what an earlier, longer frame left in the mbuf.
+ */
+export function hasUdp4Payload(data: Uint8Array, off: number, len: number, payloadLen: number): boolean {
+  return len >= UDP_PAYLOAD_OFF + payloadLen && isUdp4(data, off, len);
 }

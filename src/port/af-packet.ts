@@ -40,7 +40,7 @@ export const AFP_STEPS = [
   'getsockopt(PACKET_FANOUT)', 'queue table',
 ];
 
-interface Config {
+export interface Config {
   iface: string;
   qpairs: number;
   mode: (typeof MODES)[number];
@@ -51,7 +51,7 @@ interface Config {
   qdiscBypass: boolean;
 }
 
-function parse(ctx: OpenContext): Config {
+export function parse(ctx: OpenContext): Config {
   const { name, args } = ctx;
   const iface = args.get('iface')!;
   // dev_valid_name(): 1..15 bytes, not "." or "..", no '/', ':' or whitespace.

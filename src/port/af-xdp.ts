@@ -41,7 +41,7 @@ export const XSK_PACKAGES = 'apt-get install -y libxdp-dev libbpf-dev';
 // kernel held to it (a handle is cloneable data and cannot carry the pool).
 const pools = new Map<PortHandle, Mempool>();
 
-interface Config {
+export interface Config {
   iface: string;
   startQueue: number;
   queueCount: number;
@@ -50,7 +50,7 @@ interface Config {
   xdpMode: keyof typeof XSK_XDP_MODE;
 }
 
-function parse(ctx: OpenContext): Config {
+export function parse(ctx: OpenContext): Config {
   const { name, args } = ctx;
   const iface = args.get('iface')!;
   if (!/^[^/:\s]{1,15}$/.test(iface) || iface === '.' || iface === '..') {

@@ -1,6 +1,7 @@
 // DPDK devargs: "net_af_packet0,iface=veth0,qpairs=2" -> driver, name, args.
 // The device name is a driver name plus any suffix ("net_pcap_rx0" is a
 // net_pcap device), as rte_vdev matches it.
+import { CONTROL_CHAR, quote } from '../eal/quote';
 import { PortError } from './types';
 
 export interface Devargs {
@@ -10,16 +11,18 @@ export interface Devargs {
 }
 
 export function parseDevargs(s: string): Devargs {
+  // Refused whole, so that no driver echoes a line break from a value.
+  if (CONTROL_CHAR.test(s)) throw new PortError(`devargs ${quote(s)} contain a control character`);
   const parts = s.split(',');
   const name = parts[0].trim();
-  if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(name)) throw new PortError(`bad device name '${name}' in devargs '${s}'`);
+  if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(name)) throw new PortError(`bad device name ${quote(name)} in devargs ${quote(s)}`);
   const args = new Map<string, string>();
   for (const p of parts.slice(1)) {
     const eq = p.indexOf('=');
-    if (eq <= 0) throw new PortError(`${name}: bad devarg '${p}' (expected key=value)`);
-    const k = p.slice(0, eq).trim();
+    const k = p.slice(0, Math.max(eq, 0)).trim();
+    if (k === '') throw new PortError(`${name}: bad devarg ${quote(p)} (expected key=value)`);
     const v = p.slice(eq + 1).trim();
-    if (args.has(k)) throw new PortError(`${name}: devarg '${k}' given twice`);
+    if (args.has(k)) throw new PortError(`${name}: devarg ${quote(k)} given twice`);
     args.set(k, v);
   }
   return { name, args };

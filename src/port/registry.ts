@@ -2,8 +2,9 @@
 // thread (acquires the device) and `attachPort` in any thread (uses it).
 // Drivers are looked up by the longest registered name prefixing the device
 // name, as rte_vdev does; each driver module loads on first use.
+import { quote } from '../eal/quote';
 import type { Mempool } from '../mempool/mempool';
-import { parseDevargs } from './devargs';
+import { Devargs, parseDevargs } from './devargs';
 import { Port, PortDriver, PortError, PortHandle, PortStats, RxWake } from './types';
 
 const DRIVERS: Record<string, () => PortDriver> = {
@@ -24,7 +25,7 @@ export function driverNames(): string[] {
 function driverFor(devName: string): PortDriver {
   let best = '';
   for (const d of Object.keys(DRIVERS)) if (devName.startsWith(d) && d.length > best.length) best = d;
-  if (!best) throw new PortError(`unknown driver for device '${devName}' (known: ${driverNames().join(', ')})`);
+  if (!best) throw new PortError(`unknown driver for device ${quote(devName)} (known: ${driverNames().join(', ')})`);
   return DRIVERS[best]();
 }
 
@@ -49,14 +50,20 @@ export interface OpenOptions {
   pool: Mempool;
 }
 
-/** Opens the device `devargs` describes (main thread). The Port's close() releases it. */
-export async function openPort(devargs: string, opts: OpenOptions): Promise<Port> {
+/** Parses `devargs` and checks its keys against its driver's, touching no device. */
+export function checkDevargs(devargs: string): Devargs & { drv: PortDriver } {
   const { name, args } = parseDevargs(devargs);
   const drv = driverFor(name);
   for (const k of args.keys()) {
     if (!drv.keys.includes(k)) throw new PortError(`${name}: unknown devarg '${k}' (${drv.name} takes: ${drv.keys.join(', ') || 'none'})`);
   }
   for (const k of drv.required) if (!args.has(k)) throw new PortError(`${name}: missing devarg '${k}'`);
+  return { name, args, drv };
+}
+
+/** Opens the device `devargs` describes (main thread). The Port's close() releases it. */
+export async function openPort(devargs: string, opts: OpenOptions): Promise<Port> {
+  const { name, args, drv } = checkDevargs(devargs);
   if (openNames.has(name)) throw new PortError(`${name}: device is already open`);
   let handle: PortHandle;
   try {

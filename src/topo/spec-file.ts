@@ -2,11 +2,19 @@
 // decides (.json, .yaml/.yml); any other name is tried as JSON, then YAML.
 import * as fs from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import { escapeControls } from '../eal/quote';
 import { TopoSpec, validateSpec } from './spec';
 
 function parseText(file: string, text: string): unknown {
   const yamlErr = (e: unknown): string => (e as Error).message.split('\n')[0];
-  if (/\.json$/i.test(file)) return JSON.parse(text);
+  if (/\.json$/i.test(file)) {
+    try {
+      return JSON.parse(text);
+    } catch (e) {
+      // V8 quotes the text around the error, line breaks included.
+      throw new Error(escapeControls((e as Error).message));
+    }
+  }
   if (/\.ya?ml$/i.test(file)) {
     try {
       return parseYaml(text);
@@ -31,7 +39,7 @@ export function loadSpecFile(file: string): TopoSpec {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch {
-    throw new Error(`cannot read spec file '${file}'`);
+    throw new Error(`cannot read spec file '${escapeControls(file)}'`);
   }
   try {
     return validateSpec(parseText(file, text));

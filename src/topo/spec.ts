@@ -2,6 +2,7 @@
 // names, MACs, addresses, MTU and offloads. Namespace names get the run's
 // prefix on the host; interface names live inside their namespace, so they
 // never collide across runs and keep the kernel's 15-character limit.
+import { quote } from '../eal/quote';
 
 export interface EndSpec {
   /** Namespace key from `namespaces` (unprefixed). */
@@ -30,35 +31,58 @@ export interface TopoSpec {
 }
 
 const MAC = /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i;
-const CIDR = /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/;
+// Octets without leading zeros: some tools read "010" as octal.
+const CIDR = /^(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\/(\d{1,2})$/;
 const IFNAME = /^[A-Za-z0-9_.-]{1,15}$/;
+const NAME = /^[A-Za-z0-9_-]{1,32}$/;
+
+/** A value from a spec file, for a message: strings quoted and escaped, anything else by kind. */
+function shown(x: unknown): string {
+  if (typeof x === 'string') return quote(x);
+  if (Array.isArray(x)) return 'a list';
+  return x !== null && typeof x === 'object' ? 'a map' : String(x);
+}
+
+const isCidr = (x: unknown): boolean => {
+  const m = typeof x === 'string' ? CIDR.exec(x) : null;
+  return m !== null && m.slice(1, 5).every((o) => Number(o) <= 255) && Number(m[5]) <= 32;
+};
+const isMap = (x: unknown): x is Record<string, unknown> => x !== null && typeof x === 'object' && !Array.isArray(x);
 
 /** Checks a spec and returns it, or throws one line naming the first problem. */
 export function validateSpec(x: unknown): TopoSpec {
   const s = x as TopoSpec;
-  const bad = (m: string): never => { throw new Error(`topology${s && typeof s.name === 'string' ? ` '${s.name}'` : ''}: ${m}`); };
-  if (!s || typeof s !== 'object') bad('spec must be an object');
-  if (typeof s.name !== 'string' || !/^[A-Za-z0-9_-]{1,32}$/.test(s.name)) bad('name must be 1..32 letters, digits, - or _');
+  const bad = (m: string): never => {
+    throw new Error(`topology${isMap(s) && typeof s.name === 'string' ? ` ${quote(s.name)}` : ''}: ${m}`);
+  };
+  if (!isMap(s)) bad('spec must be a map');
+  if (typeof s.name !== 'string' || !NAME.test(s.name)) bad('name must be 1..32 letters, digits, - or _');
   if (!Array.isArray(s.namespaces) || s.namespaces.length === 0) bad('namespaces must be a non-empty list');
-  for (const n of s.namespaces) if (typeof n !== 'string' || !/^[A-Za-z0-9_-]{1,32}$/.test(n)) bad(`bad namespace name ${JSON.stringify(n)}`);
+  for (const n of s.namespaces) if (typeof n !== 'string' || !NAME.test(n)) bad(`bad namespace name ${shown(n)}`);
   if (new Set(s.namespaces).size !== s.namespaces.length) bad('namespace names repeat');
   if (!Array.isArray(s.links)) bad('links must be a list');
   const ifaces = new Set<string>();
   for (const [i, l] of s.links.entries()) {
-    for (const e of [l?.a, l?.b]) {
-      if (!e || typeof e !== 'object') bad(`link ${i}: needs ends a and b`);
-      if (!s.namespaces.includes(e.ns)) bad(`link ${i}: namespace '${e.ns}' is not in namespaces`);
-      if (typeof e.name !== 'string' || !IFNAME.test(e.name)) bad(`link ${i}: interface name '${e.name}' must be 1..15 characters of letters, digits, _ . -`);
+    if (!isMap(l)) bad(`link ${i}: needs ends a and b`);
+    for (const e of [l.a, l.b]) {
+      if (!isMap(e)) bad(`link ${i}: needs ends a and b`);
+      if (!s.namespaces.includes(e.ns)) bad(`link ${i}: namespace ${shown(e.ns)} is not in namespaces`);
+      if (typeof e.name !== 'string' || !IFNAME.test(e.name)) bad(`link ${i}: interface name ${shown(e.name)} must be 1..15 characters of letters, digits, _ . -`);
       if (ifaces.has(`${e.ns}/${e.name}`)) bad(`link ${i}: interface ${e.name} appears twice in namespace ${e.ns}`);
       ifaces.add(`${e.ns}/${e.name}`);
-      if (e.mac !== undefined && !MAC.test(e.mac)) bad(`link ${i}: bad MAC '${e.mac}'`);
-      if (e.addr !== undefined && !CIDR.test(e.addr)) bad(`link ${i}: bad address '${e.addr}' (expected CIDR, e.g. 10.0.0.1/24)`);
+      if (e.mac !== undefined && (typeof e.mac !== 'string' || !MAC.test(e.mac))) bad(`link ${i}: bad MAC ${shown(e.mac)}`);
+      if (e.addr !== undefined && !isCidr(e.addr)) bad(`link ${i}: bad address ${shown(e.addr)} (expected CIDR, e.g. 10.0.0.1/24)`);
     }
     if (l.mtu !== undefined && (!Number.isInteger(l.mtu) || l.mtu < 68 || l.mtu > 65535)) bad(`link ${i}: mtu must be 68..65535`);
-    for (const [k, v] of Object.entries(l.offloads ?? {})) if (v !== 'on' && v !== 'off') bad(`link ${i}: offload ${k} must be "on" or "off"`);
+    if (l.offloads !== undefined && !isMap(l.offloads)) bad(`link ${i}: offloads must be a map of feature: on|off`);
+    for (const [k, v] of Object.entries(l.offloads ?? {})) if (v !== 'on' && v !== 'off') bad(`link ${i}: offload ${shown(k)} must be "on" or "off"`);
   }
-  for (const [ns, argv] of s.setup ?? []) {
-    if (!s.namespaces.includes(ns) || !Array.isArray(argv) || argv.length === 0) bad(`setup entry for '${ns}' needs a known namespace and a command`);
+  if (s.setup !== undefined && !Array.isArray(s.setup)) bad('setup must be a list of [namespace, [command...]]');
+  for (const entry of s.setup ?? []) {
+    const [ns, argv] = (Array.isArray(entry) ? entry : []) as unknown[];
+    if (typeof ns !== 'string' || !s.namespaces.includes(ns) || !Array.isArray(argv) || argv.length === 0 || !argv.every((a) => typeof a === 'string')) {
+      bad(`setup entry for ${shown(ns)} needs a known namespace and a command (a list of strings)`);
+    }
   }
   return s;
 }

@@ -5,10 +5,10 @@ import { Mempool } from '../../mempool/mempool';
 import { monoNs } from '../../native';
 import { Idler } from '../../eal/idler';
 import type { PollConfig } from '../../eal/poll-mode';
-import { isUdp4 } from '../../net/headers';
+import { hasUdp4Payload } from '../../net/headers';
 import { attachPort } from '../../port/registry';
 import type { Port, PortHandle } from '../../port/types';
-import { PAYLOAD_MAGIC, P_MAGIC, P_SEQ, P_STREAM, P_TS } from '../pktgen/payload';
+import { PAYLOAD_LEN, PAYLOAD_MAGIC, P_MAGIC, P_SEQ, P_STREAM, P_TS } from '../pktgen/payload';
 import { Histogram } from './histogram';
 import { MAX_STREAMS, SeqTracker } from './seq';
 
@@ -66,7 +66,7 @@ export function sinkLcore(ctx: LcoreContext<SinkLcoreConfig>): SinkResult {
       for (let j = 0; j < n; j++) {
         const m = bufs[j];
         const off = mp.mtod(m);
-        if (!isUdp4(data, off, mp.dataLen(m)) || ((data[off + P_MAGIC] << 8) | data[off + P_MAGIC + 1]) !== PAYLOAD_MAGIC) continue;
+        if (!hasUdp4Payload(data, off, mp.dataLen(m), PAYLOAD_LEN) || ((data[off + P_MAGIC] << 8) | data[off + P_MAGIC + 1]) !== PAYLOAD_MAGIC) continue;
         const s = ((data[off + P_STREAM] << 8) | data[off + P_STREAM + 1]) % MAX_STREAMS;
         const q = ((data[off + P_SEQ] << 24) | (data[off + P_SEQ + 1] << 16) | (data[off + P_SEQ + 2] << 8) | data[off + P_SEQ + 3]) >>> 0;
         const ts = ((data[off + P_TS] << 24) | (data[off + P_TS + 1] << 16) | (data[off + P_TS + 2] << 8) | data[off + P_TS + 3]) >>> 0;
