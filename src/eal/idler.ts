@@ -94,8 +94,10 @@ export class Idler {
       return;
     }
     line[b + L_EMPTY]++;
+    // Past the threshold every empty poll sleeps again (the count is reset by a
+    // frame only): spinning another run of empty polls between naps would cost
+    // more CPU than the naps save (l3fwd-power keeps sleeping the same way).
     if (this.m === MODE_BUSY || ++this.empty < this.emptyMax) return;
-    this.empty = 0;
     // Stopping: lcores drain what is left, they must not sleep through it.
     if (stopped(this.ctx)) return;
     if (this.beforeSleep !== undefined) this.beforeSleep();
@@ -124,7 +126,6 @@ export class Idler {
     line[b + L_SLEEP_US] += (after - before) & MONO_US_MASK;
     line[b + L_SLEEPS]++;
     this.last = after;
-    this.empty = 0;
   }
 
   private nap(): void {
