@@ -161,20 +161,33 @@ export async function pollBench(o: BenchOptions): Promise<BenchReport> {
   const idle = new Map<Mode, IdleRun[]>(MODES.map((m) => [m, []]));
   const sat = new Map<Mode, number[]>([['busy', []], ['adaptive', []]]);
   const lat = new Map<Mode, { p50: number; p99: number; lost: number; received: number }[]>([['busy', []], ['adaptive', []]]);
+  // A failed run is logged and left out (the table says how many); a case with no run fails the scenario.
+  const failures: string[] = [];
+  const attempt = async <T>(what: string, f: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await f();
+    } catch (e) {
+      failures.push(`${what}: ${(e as Error).message}`);
+      o.log(`  ${what}: failed: ${(e as Error).message}`);
+      return undefined;
+    }
+  };
   let latPps = 50_000;
   let latRate = 'fixed 50 kpps (no saturation figure)';
   const net = new BenchNet().start();
   try {
     for (let i = 0; i < o.runs; i++) {
       for (const m of MODES) {
-        const r = await idleOnce(net, m, o.cpus[1], secs);
+        const r = await attempt(`run ${i + 1} idle ${m}`, () => idleOnce(net, m, o.cpus[1], secs));
+        if (!r) continue;
         idle.get(m)!.push(r);
         o.log(`  run ${i + 1} idle ${m}: lcore ${(r.lcore * 100).toFixed(1)}% (${r.found}), process ${(r.process * 100).toFixed(1)}%`);
       }
     }
     for (let i = 0; i < o.runs; i++) {
       for (const m of sat.keys()) {
-        const pps = await saturationOnce(net, m, o, secs);
+        const pps = await attempt(`run ${i + 1} saturation ${m}`, () => saturationOnce(net, m, o, secs));
+        if (pps === undefined) continue;
         sat.get(m)!.push(pps);
         o.log(`  run ${i + 1} saturation ${m}: ${kpps(pps)} kpps at s0`);
       }
@@ -187,7 +200,8 @@ export async function pollBench(o: BenchOptions): Promise<BenchReport> {
     }
     for (let i = 0; i < o.runs; i++) {
       for (const m of lat.keys()) {
-        const r = await latencyOnce(net, m, o, secs, latPps);
+        const r = await attempt(`run ${i + 1} latency ${m}`, () => latencyOnce(net, m, o, secs, latPps));
+        if (!r) continue;
         lat.get(m)!.push(r);
         o.log(`  run ${i + 1} latency ${m} at ${kpps(latPps)} kpps: p50 ${(r.p50 / 1e3).toFixed(0)} µs, p99 ${(r.p99 / 1e3).toFixed(0)} µs, lost ${r.lost}`);
       }
@@ -197,12 +211,16 @@ export async function pollBench(o: BenchOptions): Promise<BenchReport> {
   }
   const demos: { lost: number; p99Us: number; code: number | null }[] = [];
   for (let i = 0; i < DEMOS; i++) {
-    const d = await demoOnce();
+    const d = await attempt(`demo ${i + 1}`, demoOnce);
+    if (!d) continue;
     demos.push(d);
     o.log(`  demo ${i + 1}: lost ${d.lost}, p99 ${d.p99Us} µs, exit ${d.code}`);
   }
 
   const loadAfter = load();
+  const empty = [...[...idle].map(([m, r]) => [`idle ${m}`, r.length] as const), ...[...sat].map(([m, r]) => [`saturation ${m}`, r.length] as const),
+    ...[...lat].map(([m, r]) => [`latency ${m}`, r.length] as const), ['demo', demos.length] as const].filter(([, n]) => n === 0);
+  if (empty.length > 0) throw new Error(`no successful run of ${empty.map(([w]) => w).join(', ')}; last failure: ${failures[failures.length - 1]}`);
   const idleS = MODES.map((m) => summarize(idle.get(m)!.map((r) => r.lcore)));
   const procS = MODES.map((m) => summarize(idle.get(m)!.map((r) => r.process)));
   const allPinned = MODES.every((m) => idle.get(m)!.every((r) => r.found === 'pinned'));
@@ -222,7 +240,7 @@ export async function pollBench(o: BenchOptions): Promise<BenchReport> {
     [`latency at ${kpps(latPps)} kpps: sink p50`, usCell(p50S[0]), usCell(p50S[1]), '-', '-'],
     [`latency at ${kpps(latPps)} kpps: frames lost`, String(lostS[0].median), String(lostS[1].median), '-', '-'],
     [`tsfwd demo x${DEMOS} (l2fwd adaptive): lost; p99`, '-', demos.map((d) => `${d.lost}; ${d.p99Us.toFixed(0)} µs`).join(' / '), '-',
-      `0 lost and p99 < 500 µs in ${demoOk} of ${DEMOS} (target ${DEMOS} of ${DEMOS}: ${yes(demoOk === DEMOS)})`],
+      `0 lost and p99 < 500 µs in ${demoOk} of ${demos.length} (target ${DEMOS} of ${DEMOS}: ${yes(demoOk === DEMOS)})`],
   ];
   const md = [
     `Poll modes: tsfwd l2fwd (net_af_packet mmap, one lcore on CPU ${o.cpus[1]}) on gen -> fwd -> sink, median (min-max) of ${o.runs} runs x ${secs} s windows, ` +
@@ -234,13 +252,14 @@ export async function pollBench(o: BenchOptions): Promise<BenchReport> {
       `Demo: \`tsfwd demo\` (100 kpps for 8 s), its sink summary. Load average (1, 5, 15 min) ${loadBefore} before, ${loadAfter} after.`,
     '',
     table(['case', 'busy', 'adaptive', 'interrupt', 'target'], rows),
+    ...(failures.length ? ['', `${failures.length} run(s) failed and are left out; last: ${failures[failures.length - 1]}`] : []),
   ].join('\n');
   const json = {
     cpus: o.cpus, windowSeconds: secs, loadBefore, loadAfter, latencyPps: latPps, lcoreThread: allPinned ? 'pinned' : 'max over threads where not found',
     idle: MODES.map((m, i) => ({ mode: m, lcoreShare: idleS[i], processShare: procS[i], runs: idle.get(m) })),
     saturation: { busy: satS[0], adaptive: satS[1], ratio: satRatio },
     latency: { busy: { p99Ns: p99S[0], p50Ns: p50S[0], runs: lat.get('busy') }, adaptive: { p99Ns: p99S[1], p50Ns: p50S[1], runs: lat.get('adaptive') }, ratioP99: p99Ratio },
-    demo: demos,
+    demo: demos, failures,
   };
   return { name: 'poll', markdown: md, json };
 }
