@@ -22,7 +22,7 @@ import { runXdpLive } from './pktgen-xdp';
 import { checkLcores, openPorts, rate, spread } from './ports';
 import type { Usage } from './usage';
 
-export interface Opts {
+export interface PktgenOptions {
   size?: [number, number]; imix: boolean; rate?: string; lineRate: number; count: number; duration?: number;
   srcMac?: [string, number]; dstMac?: [string, number]; srcIp?: [string, string]; dstIp?: [string, string];
   sport?: [number, number]; dport?: [number, number]; ttl?: number; burst: number; period: number; json: boolean; script?: string; pcap?: string;
@@ -46,8 +46,8 @@ function bits(s: string): number {
 }
 
 /** The application options after `--` (exported so test/docker.test.ts checks compose's command). */
-export function parsePktgenOptions(argv: string[]): Opts {
-  const o: Opts = { imix: false, lineRate: 10e9, count: 0, burst: 32, period: 1, json: false, engine: 'lcore' };
+export function parsePktgenOptions(argv: string[]): PktgenOptions {
+  const o: PktgenOptions = { imix: false, lineRate: 10e9, count: 0, burst: 32, period: 1, json: false, engine: 'lcore' };
   const a = new Args(argv);
   for (let k = a.next(); k !== undefined; k = a.next()) {
     switch (k) {
@@ -95,7 +95,7 @@ function applyRate(ctl: PktgenControl, s: number, r: string): void {
   else ctl.setPps(s, v);
 }
 
-function applyOpts(ctl: PktgenControl, o: Opts, n: number): void {
+function applyOpts(ctl: PktgenControl, o: PktgenOptions, n: number): void {
   for (let s = 0; s < n; s++) {
     try {
       if (o.size) ctl.setSize(s, o.size[0], o.size[1]);
