@@ -14,13 +14,14 @@ import { gcBench } from './gc.bench';
 import { loopBench } from './loop.bench';
 import { mempoolBench } from './mempool.bench';
 import { BenchOptions, BenchReport } from './options';
+import { pollBench } from './poll.bench';
 import { portsBench } from './ports.bench';
 import { ringBench } from './ring.bench';
 import { udpBench } from './udp.bench';
 
 // In the order `npm run bench` runs them: micro, core ceiling, then the
 // namespace scenarios (root): traffic through forwarders, the loop, the
-// zero-GC proof under load.
+// zero-GC proof under load, the poll modes.
 const SCENARIOS: Record<string, (o: BenchOptions) => Promise<BenchReport>> = {
   ring: ringBench,
   mempool: mempoolBench,
@@ -30,6 +31,7 @@ const SCENARIOS: Record<string, (o: BenchOptions) => Promise<BenchReport>> = {
   fwd: fwdBench,
   loop: loopBench,
   gc: gcBench,
+  poll: pollBench,
 };
 
 export const SCENARIO_NAMES = Object.keys(SCENARIOS);
@@ -95,7 +97,8 @@ export const BENCH_USAGE: Usage = {
   about: 'Runs the named scenarios (default: all) and prints a median table per scenario with a ratio to its baseline: ' +
     'ring, mempool: micro (against dpdk-test\'s ring_perf_autotest); ports, core: net_null/ring/pcap ceiling, GCs, RSS; ' +
     'udp: net_udp; fwd: gen -> fwd -> sink, tsfwd vs Linux bridge vs dpdk-testpmd, xdp-live and trafgen generators; ' +
-    'loop: --tx-first, tsfwd vs testpmd; gc: no GC under load. fwd, loop, gc and udp need root (skipped otherwise); ' +
+    'loop: --tx-first, tsfwd vs testpmd; gc: no GC under load; poll: busy vs adaptive vs interrupt l2fwd (idle CPU, saturation pps, ' +
+    'p99 latency at ~10% load, tsfwd demo x3; windows of at least 3 s). fwd, loop, gc, udp and poll need root (skipped otherwise); ' +
     'as root, missing comparators are installed with apt-get. Writes bench/results/*.md, *.json, *.svg.',
   sections: [{
     title: 'Options', options: [
@@ -104,5 +107,5 @@ export const BENCH_USAGE: Usage = {
       ['-h, --help', 'this usage'],
     ],
   }],
-  examples: ['npm run bench -- ring mempool --runs 3', 'tsfwd bench fwd --seconds 2'],
+  examples: ['npm run bench -- ring mempool --runs 3', 'tsfwd bench fwd --seconds 2', 'npm run bench -- poll --runs 3'],
 };

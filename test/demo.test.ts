@@ -33,6 +33,11 @@ test('demo forwards traffic end to end with only `ip` on PATH and leaves no name
   const sent = Number(/\[gen\] port 0 \(net_af_packet0\): sent (\d+) frames/.exec(r.stdout)?.[1]);
   assert.ok(sent > 10_000, `pktgen sent ${sent}`);
   assert.equal(Number(m[1]) + Number(m[2]), sent, 'the sink accounts for every frame pktgen sent (received + lost)');
+  // pktgen (adaptive) and the sink (interrupt) share a CPU: both must have slept, not spun.
+  const sleeps = (who: string): number =>
+    Number(new RegExp(`^${who}lcore \\d+: busy [\\d.]+%, asleep [\\d.]+%, \\d+ polls \\(\\d+ empty\\), (\\d+) sleeps`, 'm').exec(r.stdout)?.[1]);
+  assert.ok(sleeps('\\[gen\\] ') > 0, `pktgen never slept:\n${r.stdout}`);
+  assert.ok(sleeps('  ') > 0, `the sink never slept:\n${r.stdout}`);
   assert.match(r.stdout, /latency \(us\): min [\d.]+ +p50 [\d.]+ +p99 [\d.]+ +p99\.9 [\d.]+ +max [\d.]+/);
   const removed = /removed (tsfwd-demo-\d+)-fwd, /.exec(r.stdout);
   assert.ok(removed, 'namespaces removed');

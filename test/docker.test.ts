@@ -11,6 +11,8 @@ import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { parseL2fwdOptions } from '../src/apps/l2fwd/options';
 import { makePlan } from '../src/apps/l2fwd/plan';
+import { parsePktgenOptions } from '../src/cli/pktgen';
+import { parseSinkOptions } from '../src/cli/sink';
 import { parseEal, splitAtDashDash } from '../src/eal/options';
 import { driver as afPacket } from '../src/port/af-packet';
 import { parseDevargs } from '../src/port/devargs';
@@ -66,6 +68,10 @@ test('compose: every service is the tsfwd image with NET_RAW + NET_ADMIN and not
 });
 
 const DRIVERS: Record<string, PortDriver> = { net_af_packet: afPacket, net_null: nullDriver, net_pcap: pcap };
+/** What each service runs: on 2 CPUs only fwd has a CPU of its own, and nothing spins when idle. */
+const EXPECT: Record<string, { cmd: string; poll: string }> = {
+  fwd: { cmd: 'l2fwd', poll: 'adaptive' }, sink: { cmd: 'sink', poll: 'interrupt' }, gen: { cmd: 'pktgen', poll: 'adaptive' },
+};
 
 test('compose: each command line parses with tsfwd\'s own option parsers and drivers', () => {
   // The image's ENTRYPOINT is tsfwd, so `command` is tsfwd's argv.
@@ -73,11 +79,20 @@ test('compose: each command line parses with tsfwd\'s own option parsers and dri
   for (const [name, s] of Object.entries(compose.services)) {
     assert.ok(Array.isArray(s.command) && s.command.every((a) => typeof a === 'string'), `${name}: command must be a list of strings`);
     const [cmd, ...rest] = s.command;
-    assert.equal(cmd, 'l2fwd', name);
+    assert.equal(cmd, EXPECT[name].cmd, name);
     const [ealArgs, appArgs] = splitAtDashDash(rest);
-    const eal = parseEal(ealArgs, cmd);
-    const app = parseL2fwdOptions(appArgs, cmd, false);
-    makePlan(eal.vdevs.map(() => 1), app.portmask, eal.lcores, app.rxPerLcore, app.portmap);
+    // Each command's own default poll mode, as its run function passes it.
+    const eal = parseEal(ealArgs, cmd, cmd === 'sink' ? 'interrupt' : cmd === 'pktgen' ? 'adaptive' : 'busy');
+    assert.equal(eal.poll.mode, EXPECT[name].poll, `${name}: poll mode`);
+    if (cmd === 'l2fwd') {
+      const app = parseL2fwdOptions(appArgs, cmd, false);
+      makePlan(eal.vdevs.map(() => 1), app.portmask, eal.lcores, app.rxPerLcore, app.portmap);
+    } else if (cmd === 'sink') {
+      assert.equal(parseSinkOptions(appArgs).json, true, 'sink: JSON stats');
+    } else {
+      const o = parsePktgenOptions(appArgs);
+      assert.deepEqual([o.engine, o.rate, o.duration], ['lcore', '100000', 30], 'gen: paced lcore engine, 100 kpps for 30 s');
+    }
     const ifaces = ifaceOrder(s).map((_, i) => `eth${i}`);
     for (const v of eal.vdevs) {
       const { name: dev, args } = parseDevargs(v);
@@ -90,7 +105,10 @@ test('compose: each command line parses with tsfwd\'s own option parsers and dri
   }
   // And a typo is caught: the parsers are the ones tsfwd runs.
   assert.throws(() => parseL2fwdOptions(['-p', '0x3', '--stat-json'], 'l2fwd', false));
+  assert.throws(() => parseSinkOptions(['-T', '5', '--stat-json']));
+  assert.throws(() => parsePktgenOptions(['--rate', '100000', '--duraton', '30']));
   assert.throws(() => parseEal(['-l', '0', '--vdv', 'net_null0'], 'l2fwd'));
+  assert.throws(() => parseEal(['-l', '0', '--poll-mode', 'adaptiv'], 'l2fwd'));
 });
 
 /** Packages named by `apt-get install` on the Dockerfile's RUN line. */
@@ -171,11 +189,20 @@ test('compose\'s commands forward gen -> fwd -> sink over bridges with only NET_
     const gen = await run('gen', ['--duration', '2']);
     const [f, s] = await Promise.all([fwd, sink]);
     for (const [n, r] of [['gen', gen], ['fwd', f], ['sink', s]] as const) assert.equal(r.code, 0, `${n}: ${r.out}`);
-    const final = JSON.parse(s.out.trim().split('\n').filter((l) => l.startsWith('{')).pop()!) as { ok: boolean; ports: { ipackets: number }[] };
+    const final = JSON.parse(s.out.trim().split('\n').filter((l) => l.startsWith('{')).pop()!) as
+      { msg: string; ok: boolean; ports: { ipackets: number }[]; streams: { received: number; lost: number; duplicates: number }[] };
     const sent = Number(/Total packets sent:\s+(\d+)/.exec(f.out)?.[1]);
+    const generated = Number(/port 0 \(net_af_packet0\): sent (\d+) frames/.exec(gen.out)?.[1]);
+    assert.equal(final.msg, 'final');
     assert.ok(final.ok);
+    assert.ok(generated > 1000, `gen sent ${generated}`);
     assert.ok(sent > 1000, `fwd sent ${sent}`);
     assert.ok(final.ports[0].ipackets > 1000, `sink received ${final.ports[0].ipackets}`);
+    // One stream, pktgen's: what arrived is stamped, in sequence, no more than was sent.
+    assert.equal(final.streams.length, 1, JSON.stringify(final.streams));
+    const st = final.streams[0];
+    assert.ok(st.received > 1000 && st.received <= generated, `sink: stream received ${st.received} of ${generated}`);
+    assert.equal(st.duplicates, 0);
   } finally {
     net.destroy();
   }

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { MIN_FRAME } from '../src/apps/pktgen/payload';
-import { parseOpts } from '../src/cli/pktgen';
+import { parsePktgenOptions } from '../src/cli/pktgen';
 import { UsageError } from '../src/eal/corelist';
 import { argvInput, fuzzParams, numberText, oneLineOutcome } from './helpers/fuzz-arb';
 
@@ -19,7 +19,7 @@ const words = fc.oneof(options,
 
 test('fuzz: pktgen options stay within their limits or give one UsageError line', () => {
   fc.assert(fc.property(argvInput(words, 8, options), (argv) => {
-    oneLineOutcome(() => parseOpts(argv), [UsageError], (o) => {
+    oneLineOutcome(() => parsePktgenOptions(argv), [UsageError], (o) => {
       if (o.size) assert.ok(o.size[0] >= MIN_FRAME + 4 && o.size[0] <= o.size[1] && o.size[1] <= 1518 && o.size.every(Number.isInteger));
       assert.ok(Number.isFinite(o.lineRate) && o.lineRate > 0, `line rate ${o.lineRate}`);
       assert.ok(Number.isInteger(o.count) && o.count >= 0 && o.count <= 2 ** 50);
@@ -36,7 +36,7 @@ test('fuzz: pktgen options stay within their limits or give one UsageError line'
 // Crashers the fuzzer found, kept as fixed cases.
 test('fixed: a line rate of 0 or too many digits is refused', () => {
   for (const r of ['0', '0G', '0.0k', '9'.repeat(400)]) {
-    assert.throws(() => parseOpts(['--line-rate', r]), { constructor: UsageError, message: `pktgen: bad line rate '${r}' (e.g. 10G)` });
+    assert.throws(() => parsePktgenOptions(['--line-rate', r]), { constructor: UsageError, message: `pktgen: bad line rate '${r}' (e.g. 10G)` });
   }
-  assert.equal(parseOpts(['--line-rate', '2.5G']).lineRate, 2.5e9);
+  assert.equal(parsePktgenOptions(['--line-rate', '2.5G']).lineRate, 2.5e9);
 });

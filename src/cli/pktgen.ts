@@ -22,7 +22,7 @@ import { runXdpLive } from './pktgen-xdp';
 import { checkLcores, openPorts, rate, spread } from './ports';
 import type { Usage } from './usage';
 
-export interface Opts {
+export interface PktgenOptions {
   size?: [number, number]; imix: boolean; rate?: string; lineRate: number; count: number; duration?: number;
   srcMac?: [string, number]; dstMac?: [string, number]; srcIp?: [string, string]; dstIp?: [string, string];
   sport?: [number, number]; dport?: [number, number]; ttl?: number; burst: number; period: number; json: boolean; script?: string; pcap?: string;
@@ -47,8 +47,9 @@ function bits(s: string): number {
   return v;
 }
 
-export function parseOpts(argv: string[]): Opts {
-  const o: Opts = { imix: false, lineRate: 10e9, count: 0, burst: 32, period: 1, json: false, engine: 'lcore' };
+/** The application options after `--` (exported so test/docker.test.ts checks compose's command). */
+export function parsePktgenOptions(argv: string[]): PktgenOptions {
+  const o: PktgenOptions = { imix: false, lineRate: 10e9, count: 0, burst: 32, period: 1, json: false, engine: 'lcore' };
   const a = new Args(argv);
   for (let k = a.next(); k !== undefined; k = a.next()) {
     switch (k) {
@@ -96,7 +97,7 @@ function applyRate(ctl: PktgenControl, s: number, r: string): void {
   else ctl.setPps(s, v);
 }
 
-function applyOpts(ctl: PktgenControl, o: Opts, n: number): void {
+function applyOpts(ctl: PktgenControl, o: PktgenOptions, n: number): void {
   for (let s = 0; s < n; s++) {
     try {
       if (o.size) ctl.setSize(s, o.size[0], o.size[1]);
@@ -172,7 +173,7 @@ export async function runPktgen(argv: string[]): Promise<number> {
   const [ealArgv, appArgv] = splitAtDashDash(argv);
   // Default adaptive: a generator sleeps between paced bursts (--poll-mode busy spins, as pktgen-dpdk).
   const eal = parseEal(ealArgv, 'pktgen', 'adaptive');
-  const o = parseOpts(appArgv);
+  const o = parsePktgenOptions(appArgv);
   if (eal.vdevs.length === 0) throw new UsageError('pktgen: no ports: give at least one --vdev');
   checkLcores('pktgen', eal.lcores);
   if (o.engine === 'xdp-live') {
@@ -303,7 +304,7 @@ function readScript(file: string, nPorts: number): { n: number; cmd: Cmd }[] {
 }
 
 
-/** `tsfwd pktgen --help`: one line per option parseOpts accepts (test/cli-help.test.ts checks). */
+/** `tsfwd pktgen --help`: one line per option parsePktgenOptions accepts (test/cli-help.test.ts checks). */
 export const PKTGEN_USAGE: Usage = {
   synopsis: ['tsfwd pktgen [EAL options] -- [application options]'],
   summary: 'send sequenced, time-stamped UDP streams, paced or flat out, or a pktgen-dpdk script',

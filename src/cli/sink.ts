@@ -20,23 +20,27 @@ import type { Usage } from './usage';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const us = (ns: number): string => (ns / 1e3).toFixed(1);
 
+export interface SinkOptions { duration?: number; count: number; idle?: number; period: number; json: boolean }
+
+/** The application options after `--` (exported so test/docker.test.ts checks compose's command). */
+export function parseSinkOptions(argv: string[]): SinkOptions {
+  const o: SinkOptions = { count: 0, period: 1, json: false };
+  const a = new Args(argv);
+  for (let k = a.next(); k !== undefined; k = a.next()) {
+    if (k === '--duration') o.duration = a.num(k, 0.01, 86400 * 31);
+    else if (k === '--count') o.count = a.int(k, 1, 2 ** 50);
+    else if (k === '--idle') o.idle = a.num(k, 0.01, 3600);
+    else if (k === '-T') o.period = a.num(k, 0, 3600);
+    else if (k === '--stats-json') o.json = true;
+    else throw new UsageError(`sink: unknown application option '${k}'`);
+  }
+  return o;
+}
+
 export async function runSink(argv: string[]): Promise<number> {
   const [ealArgv, appArgv] = splitAtDashDash(argv);
   const eal = parseEal(ealArgv, 'sink', 'interrupt');
-  let duration: number | undefined;
-  let count = 0;
-  let idle: number | undefined;
-  let period = 1;
-  let json = false;
-  const a = new Args(appArgv);
-  for (let k = a.next(); k !== undefined; k = a.next()) {
-    if (k === '--duration') duration = a.num(k, 0.01, 86400 * 31);
-    else if (k === '--count') count = a.int(k, 1, 2 ** 50);
-    else if (k === '--idle') idle = a.num(k, 0.01, 3600);
-    else if (k === '-T') period = a.num(k, 0, 3600);
-    else if (k === '--stats-json') json = true;
-    else throw new UsageError(`sink: unknown application option '${k}'`);
-  }
+  const { duration, count, idle, period, json } = parseSinkOptions(appArgv);
   if (eal.vdevs.length === 0) throw new UsageError('sink: no ports: give at least one --vdev');
   checkLcores('sink', eal.lcores);
   const pool = Mempool.create({ n: eal.mbufs ?? 8192 });
