@@ -44,6 +44,12 @@ test('fuzz: --metrics gives a host and a port 1..65535 or one UsageError line', 
   }), fuzzParams());
 });
 
+test('fixed: an empty --metrics host ("[]:PORT", found at 10^6 cases) is refused, never a bind on every address', () => {
+  for (const s of ['[]:10000', '[]:1']) assert.throws(() => parseHostPort(s), (e: Error) => e instanceof UsageError && /invalid --metrics/.test(e.message));
+  assert.deepEqual(parseHostPort('9100'), { host: '127.0.0.1', port: 9100 });
+  assert.deepEqual(parseHostPort('[::1]:9100'), { host: '::1', port: 9100 });
+});
+
 const appWords = fc.oneof(
   fc.constantFrom('-p', '-P', '-q', '-T', '--no-mac-updating', '--mac-updating', '--portmap', '--burst', '--duration', '--stats-json',
     '--metrics', '--tx-first', '--rx-lcores', '--ring-size', '--portmap=(0,1)', '--burst=0', '-p=0x3', '--', '-x'),

@@ -55,8 +55,10 @@ export function parseConfig(s: string): ConfigTuple[] {
 export function parseHostPort(s: string): { host: string; port: number } {
   const m = /^(?:(.+):)?(\d+)$/.exec(s);
   const port = m ? Number(m[2]) : NaN;
-  if (!m || port < 1 || port > 65535) throw new UsageError(`invalid --metrics '${s}' (expected [HOST:]PORT)`);
-  return { host: (m[1] ?? '127.0.0.1').replace(/^\[(.*)\]$/, '$1'), port };
+  const host = m ? (m[1] ?? '127.0.0.1').replace(/^\[(.*)\]$/, '$1') : '';
+  // An empty host ("[]:9100") would make listen() bind every address: refused.
+  if (!m || port < 1 || port > 65535 || host === '') throw new UsageError(`invalid --metrics '${s}' (expected [HOST:]PORT)`);
+  return { host, port };
 }
 
 export function parseL2fwdOptions(argv: readonly string[], cmd: string, pipeline: boolean): L2fwdOptions {
