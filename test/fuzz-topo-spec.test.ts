@@ -134,4 +134,8 @@ test('fixed: line breaks in names and in JSON syntax errors are escaped', () => 
   const f = path.join(tmp, 'nl.json');
   fs.writeFileSync(f, 'name: x\nnamespaces: []\n');
   assert.throws(() => loadSpecFile(f), (e: Error) => e.constructor === Error && e.message.startsWith(`${f}: Unexpected token`) && !/[\r\n]/.test(e.message));
+  // Found at 10^5 cases: the yaml package quotes the bad token, here a carriage return.
+  const y = path.join(tmp, 's.yml');
+  fs.writeFileSync(y, '>\r');
+  assert.throws(() => loadSpecFile(y), (e: Error) => e.constructor === Error && e.message.startsWith(`${y}: YAML: `) && !/[\r\n]/.test(e.message));
 });

@@ -6,7 +6,8 @@ import { escapeControls } from '../eal/quote';
 import { TopoSpec, validateSpec } from './spec';
 
 function parseText(file: string, text: string): unknown {
-  const yamlErr = (e: unknown): string => (e as Error).message.split('\n')[0];
+  // The yaml package quotes the offending token, control characters included ("\r"): escaped.
+  const yamlErr = (e: unknown): string => escapeControls((e as Error).message.split('\n')[0]);
   if (/\.json$/i.test(file)) {
     try {
       return JSON.parse(text);
@@ -44,6 +45,6 @@ export function loadSpecFile(file: string): TopoSpec {
   try {
     return validateSpec(parseText(file, text));
   } catch (e) {
-    throw new Error(`${file}: ${(e as Error).message}`);
+    throw new Error(`${escapeControls(file)}: ${(e as Error).message}`);
   }
 }
