@@ -12,9 +12,8 @@ export const C_DROP_TX = 3;     // received on this port, refused by the destina
 export const C_DROP_BAD = 4;    // received on this port shorter than an Ethernet header
 export const C_DROP_RING = 5;   // received on this port, pipeline ring to the tx lcore full
 export const C_GENERATED = 6;   // --tx-first frames sent out of this port
-// per-lcore line: written by the lcore's Idler (eal/idler.ts): polls, empty
-// polls, time asleep and busy
-export { L_POLLS as L_ITERATIONS, L_EMPTY as L_IDLE, L_SLEEP_US, L_BUSY_US, L_SLEEPS } from '../eal/idler';
+// per-lcore line (at nbPorts * C_WORDS of a view): written by the lcore's
+// Idler, words L_* in eal/idler.ts; read through stats/lcore-load.ts
 
 export class Counters {
   readonly buffer: SharedArrayBuffer;
@@ -49,9 +48,5 @@ export class Counters {
     const lines = this.nbPorts + 1;
     for (let l = 0; l < this.nbLcores; l++) s += this.w[(l * lines + port) * C_WORDS + c];
     return s;
-  }
-
-  lcore(index: number, c: number): number {
-    return this.w[(index * (this.nbPorts + 1) + this.nbPorts) * C_WORDS + c];
   }
 }

@@ -4,8 +4,8 @@
 // print from a snapshot, so they always agree.
 import type { Mempool } from '../mempool/mempool';
 import type { Port } from '../port/types';
-import { C_DROP_BAD, C_DROP_RING, C_DROP_TX, C_FWD, C_GENERATED, C_RX, C_TX, Counters, L_IDLE, L_ITERATIONS, L_SLEEPS, L_SLEEP_US, L_BUSY_US } from './counters';
-import type { LcoreLoad } from './lcore-load';
+import { C_DROP_BAD, C_DROP_RING, C_DROP_TX, C_FWD, C_GENERATED, C_RX, C_TX, C_WORDS, Counters } from './counters';
+import { LcoreLoad, lcoreLoad } from './lcore-load';
 
 export interface Drops {
   /** The destination port's tx had no room (returned them unsent): the lcore freed them. */
@@ -104,9 +104,7 @@ export function takeSnapshot(enabled: readonly number[], ports: readonly Port[],
       },
     };
   });
-  const ls = lcores.map((lcore, i): LcoreSnapshot => ({
-    lcore, polls: counters.lcore(i, L_ITERATIONS), emptyPolls: counters.lcore(i, L_IDLE), sleeps: counters.lcore(i, L_SLEEPS),
-    sleepUs: counters.lcore(i, L_SLEEP_US), busyUs: counters.lcore(i, L_BUSY_US),
-  }));
+  // The lcore line sits after the port lines of each lcore's view (counters.ts).
+  const ls = lcores.map((lcore, i): LcoreSnapshot => lcoreLoad(lcore, counters.lcoreView(i), counters.nbPorts * C_WORDS));
   return { t, ports: ps, lcores: ls, mempool: { size: pool.n, inUse: pool.inUseCount() } };
 }
