@@ -210,13 +210,15 @@ test('--metrics stays on 127.0.0.1 unless a host is given (it binds before the d
   assert.equal(await listening(`[::1]:${p + 2}`), `::1:${p + 2}`);
 });
 
-test('without root: nothing to drop, no line, no error; no_new_privs still set', { skip: process.getuid?.() === 0 ? undefined : 'needs root to start a child as uid 65534' }, () => {
+// A process holding no capability (uid 0 with an empty bounding set: execve then grants
+// none; a uid switch would also need the checkout to be readable by that uid).
+test('without capabilities: nothing to drop, no line, no error; no_new_privs still set', { skip: process.getuid?.() === 0 ? undefined : 'needs root to start a child with an empty bounding set (setpriv)' }, () => {
   const mod = path.resolve(__dirname, '..', 'src', 'eal', 'privileges.js');
   const code = `const p = require(${JSON.stringify(mod)}); const lines = [];
     p.dropAfterOpen('l2fwd', [], (l) => lines.push(l));
     const r = p.dropCapabilities(['CAP_NET_RAW']); const c = p.readCaps();
     console.log(JSON.stringify({ lines, r, eff: c.eff.toString(16), nnp: c.noNewPrivs }));`;
-  const r = spawnSync(process.execPath, ['-e', code], { uid: 65534, gid: 65534, encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync('setpriv', ['--bounding-set=-all', '--inh-caps=-all', process.execPath, '-e', code], { encoding: 'utf8', timeout: 30_000 });
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(JSON.parse(r.stdout), { lines: [], r: { kept: [], dropped: [] }, eff: '0', nnp: true });
 });
