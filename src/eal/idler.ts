@@ -62,7 +62,9 @@ export class Idler {
       else if (w.ring) this.rings.push(w.ring);
       else fds.push(w.fd);
     }
-    if (cfg.mode === 'interrupt' && blockable && fds.length < 64) {
+    // The shim's wait sets hold 64 fds, one of them the eventfd.
+    if (cfg.mode === 'interrupt' && blockable && fds.length > 63) throw new Error(`poll-mode interrupt: an lcore can wait on at most 63 queues, this one polls ${fds.length}`);
+    if (cfg.mode === 'interrupt' && blockable) {
       const evfd = evfdCreate();
       if (evfd < 0) throw new Error(`poll-mode interrupt: cannot create an eventfd (errno ${-evfd})`);
       // Publishes the fd stop() writes to; pairs with the load in LcoreGroup.stop().
