@@ -9,6 +9,7 @@ interface Shim {
   cpu_get_affinity(): number;
   cpu_get_current(): number;
   cpu_yield(): number;
+  cpu_set_slice(us: number): number;
   mem_address(view: ArrayBufferView): number;
   netns_set(fd: number): number;
   ethtool_feature_names(ifname: string, out: Uint8Array): number;
@@ -114,6 +115,11 @@ export function currentCpu(): number {
 /** sched_yield(): lets another runnable thread on this CPU run. Returns 0 or -errno. */
 export function cpuYield(): number {
   return shim.cpu_yield();
+}
+
+/** Asks the fair scheduler for a `us` µs slice for the calling thread (Linux >= 6.12). Returns 0 or -errno. */
+export function setSlice(us: number): number {
+  return shim.cpu_set_slice(us);
 }
 
 /** Absolute address of a typed array's first byte (for alignment decisions). */

@@ -4,6 +4,9 @@
 #include <errno.h>
 #include <sched.h>
 #include <stdint.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include "shim.h"
 
 /* cpu_set_affinity(cpu) -> 0 | -errno */
@@ -42,4 +45,35 @@ napi_value tsfwd_cpu_get_current(napi_env env, napi_callback_info info) {
  * CPU run now, e.g. a ring producer preempted in the middle of its enqueue. */
 napi_value tsfwd_cpu_yield(napi_env env, napi_callback_info info) {
   return tsfwd_int(env, sched_yield() == 0 ? 0 : -errno);
+}
+
+/* cpu_set_slice(us) -> 0 | -errno: asks the fair scheduler (EEVDF, Linux
+ * >= 6.12) for a time slice of `us` µs for the calling thread, keeping its
+ * policy and nice. A shorter slice gives the thread an earlier deadline, so
+ * when it wakes it preempts a thread that has been running longer (an lcore
+ * that slept through an empty poll run gets its CPU back within a short slice
+ * of another thread's, not a default one). Older kernels ignore the field:
+ * success there changes nothing. No capability needed. */
+struct tsfwd_sched_attr {
+  uint32_t size, policy;
+  uint64_t flags;
+  int32_t nice;
+  uint32_t priority;
+  uint64_t runtime, deadline, period;
+};
+napi_value tsfwd_cpu_set_slice(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int32_t us;
+  TSFWD_CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1 || !tsfwd_arg_i32(env, argv[0], &us) || us < 0) return tsfwd_int(env, -EINVAL);
+  struct tsfwd_sched_attr a;
+  memset(&a, 0, sizeof(a));
+  if (syscall(SYS_sched_getattr, 0, &a, sizeof(a), 0) != 0) return tsfwd_int(env, -errno);
+  if (a.policy != SCHED_OTHER && a.policy != SCHED_BATCH) return tsfwd_int(env, -EPERM);
+  a.size = sizeof(a);
+  a.flags = 0;
+  a.runtime = (uint64_t)us * 1000;
+  if (syscall(SYS_sched_setattr, 0, &a, 0) != 0) return tsfwd_int(env, -errno);
+  return tsfwd_int(env, 0);
 }

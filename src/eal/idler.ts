@@ -10,7 +10,7 @@
 import { LcoreContext, stopped } from './app';
 import { CTL_STOP, CTL_WAKE_FD, lcoreWord } from './control';
 import { PollConfig } from './poll-mode';
-import { MONO_US_MASK, evfdCreate, monoUs, waitPoll, waitSetCreate, waitSetFree } from '../native';
+import { MONO_US_MASK, evfdCreate, monoUs, setSlice, waitPoll, waitSetCreate, waitSetFree } from '../native';
 import type { Ring } from '../ring/ring';
 import type { RxWake } from '../port/types';
 
@@ -25,6 +25,8 @@ const MODE_BUSY = 0;
 const MODE_NAP = 1;
 const MODE_BLOCK = 2;
 const FIRST_NAP_US = 16;
+// Time slice asked for by lcores that sleep (EEVDF's minimum, 0.1 ms).
+const LCORE_SLICE_US = 100;
 // A blocked lcore also wakes this often: a safety net, never the mechanism.
 const BLOCK_MAX_MS = 1000;
 
@@ -78,6 +80,14 @@ export class Idler {
       this.m = cfg.mode === 'busy' ? MODE_BUSY : MODE_NAP;
       this.mode = cfg.mode === 'busy' ? 'busy' : 'adaptive';
     }
+    // A sleeping lcore must get its CPU back as soon as it wakes, not after a
+    // thread that has been running (a GC helper, another process) has used
+    // a default slice (~3 ms here, a ring's worth of frames at 100 kpps):
+    // the shortest fair-scheduler slice makes its wakeups preempt. Busy lcores
+    // never sleep and keep the default. Best effort: a kernel before 6.12
+    // ignores the request, a seccomp filter may refuse it; neither changes
+    // what the lcore does.
+    if (this.m !== MODE_BUSY) setSlice(LCORE_SLICE_US);
     this.last = monoUs();
   }
 

@@ -39,7 +39,7 @@ export const EAL_HELP: readonly OptionHelp[] = [
   ['--mbufs N', 'mempool size, 64..16777216 (default fits the ports and lcores)'],
   ['--poll-mode busy|adaptive|interrupt', 'what an lcore does when its queues are empty: spin (busy), nap growing to --max-sleep-us (adaptive), or block until a queue has frames (interrupt); default busy, sink: interrupt'],
   ['--empty-polls N', 'empty polls before an lcore naps or blocks, 1..16777216 (default 512)'],
-  ['--max-sleep-us U', 'longest adaptive nap in µs, 1..1000000 (default 1000)'],
+  ['--max-sleep-us U', 'longest adaptive nap in µs, 1..1000000 (default 2000)'],
   ['-h, --help', "this command's usage"],
   [[...IGNORED_FLAGS].join(', '), 'accepted and ignored (DPDK compatibility)'],
   [`${[...IGNORED_WITH_VALUE].join(', ')} VALUE`, 'accepted with their value and ignored (DPDK compatibility)'],

@@ -22,7 +22,7 @@ export interface PollConfig {
 export const POLL_MODES: readonly PollModeName[] = ['busy', 'adaptive', 'interrupt'];
 
 export function defaultPoll(mode: PollModeName = 'busy'): PollConfig {
-  return { mode, emptyPolls: 512, maxSleepUs: 1000 };
+  return { mode, emptyPolls: 512, maxSleepUs: 2000 };
 }
 
 export function parsePollMode(v: string, cmd: string): PollModeName {
