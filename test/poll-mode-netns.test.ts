@@ -32,6 +32,18 @@ async function cpuShare(pid: number, seconds: number): Promise<number> {
   return (cpuSeconds(pid) - a) / ((Date.now() - t0) / 1000);
 }
 
+/** se.slice (ns) of the thread of `pid` pinned to `cpu` alone (the lcore), or undefined on a kernel that shows none. */
+function lcoreSlice(pid: number, cpu: string): number | undefined {
+  for (const t of fs.readdirSync(`/proc/${pid}/task`)) {
+    if (/^Cpus_allowed_list:\s*(\S+)/m.exec(fs.readFileSync(`/proc/${pid}/task/${t}/status`, 'utf8'))?.[1] !== cpu || Number(t) === pid) continue;
+    const m = /^se\.slice\s*:\s*(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/task/${t}/sched`, 'utf8'));
+    return m ? Number(m[1]) : undefined;
+  }
+  throw new Error(`no thread of ${pid} pinned to CPU ${cpu}`);
+}
+// Kernels with EEVDF custom slices (6.12+) show se.slice; there the request must have landed.
+const sliceShown = /^se\.slice/m.test(fs.readFileSync('/proc/self/sched', 'utf8'));
+
 interface FinalLcore { lcore: number; polls: number; emptyPolls: number; sleepUs: number; busyUs: number }
 
 for (const mode of ['busy', 'adaptive', 'interrupt'] as const) {
@@ -46,6 +58,10 @@ for (const mode of ['busy', 'adaptive', 'interrupt'] as const) {
         const idle = await cpuShare(fwd.proc.pid!, 3);
         if (mode === 'busy') assert.ok(idle > 0.8, `a busy lcore spins: ${(idle * 100).toFixed(1)}% of a CPU`);
         else assert.ok(idle < 0.1, `an idle ${mode} l2fwd used ${(idle * 100).toFixed(1)}% of a CPU over 3 s`);
+        // A sleeping lcore asks for the shortest slice (its wakes preempt); a busy one keeps the default.
+        const slice = lcoreSlice(fwd.proc.pid!, FWD_CPU);
+        if (sliceShown && mode === 'busy') assert.ok(slice !== 100_000, `busy lcore slice ${slice} ns`);
+        else if (sliceShown) assert.equal(slice, 100_000, 'adaptive/interrupt lcore slice 0.1 ms');
         const N = 20_000;
         const s0 = t.tn.counter(t.s, 's0', 'rx_packets');
         const gen = spawnSync('ip', ['netns', 'exec', t.g, process.execPath, BIN, 'pktgen', '-l', GEN_CPU, '--vdev', 'net_af_packet0,iface=g0', '--',
