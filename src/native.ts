@@ -64,7 +64,7 @@ interface Shim {
   caps_drop(keepLo: number, keepHi: number): number;
 }
 
-/** Constants udp.c was built with; a test checks src/port/udp-port.ts agrees. */
+/** Constants udp.c was built with; a test checks src/port/udp/udp-port.ts agrees. */
 export interface UdpLayout {
   burstMax: number; ioLen: number; ioFlags: number; ioForeign: number; ioDrops: number; ioWords: number;
   metaWords: number; metaDataOff: number; metaDataLen: number; msgTrunc: number; maxCtx: number;
@@ -156,7 +156,7 @@ export function ethtoolFeaturesSet(ifname: string, valid: Uint32Array, requested
   return shim.ethtool_features_set(ifname, valid, requested);
 }
 
-// ---- net_udp (native-shims/src/udp.c) ----
+// ---- net_udp (native-shims/src/udp/) ----
 
 function checkFd(fd: number): void {
   if (!Number.isInteger(fd) || fd < 0) throw new RangeError(`bad socket fd ${fd}`);
@@ -350,7 +350,7 @@ export function monoUs(): number {
   return shim.clock_mono_us();
 }
 
-// ---- net_af_packet (native-shims/src/afp_*.c) ----
+// ---- net_af_packet (native-shims/src/af-packet/) ----
 
 /** Interface facts from SIOCGIF* in the calling thread's namespace. */
 export interface IfInfo { ifindex: number; mtu: number; hwType: number; mac: number[] }
@@ -466,7 +466,7 @@ export function xdpgenError(rc: number, iface: string): string {
   return `xdp-live on ${iface}: bpf() failed: ${errnoName(e)}`;
 }
 
-// ---- net_af_xdp (native-shims/src/xsk_*.c) ----
+// ---- net_af_xdp (native-shims/src/af-xdp/) ----
 
 /** True when the shim was built with libxdp and libbpf (Debian libxdp-dev, libbpf-dev). */
 export function xskAvailable(): boolean {

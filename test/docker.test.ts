@@ -14,10 +14,10 @@ import { makePlan } from '../src/apps/l2fwd/plan';
 import { parsePktgenOptions } from '../src/cli/pktgen';
 import { parseSinkOptions } from '../src/cli/sink';
 import { parseEal, splitAtDashDash } from '../src/eal/options';
-import { driver as afPacket } from '../src/port/af-packet';
+import { driver as afPacket } from '../src/port/af-packet/af-packet';
 import { parseDevargs } from '../src/port/devargs';
-import { driver as nullDriver } from '../src/port/null';
-import { driver as pcap } from '../src/port/pcap';
+import { driver as nullDriver } from '../src/port/memory/null';
+import { driver as pcap } from '../src/port/pcap/pcap';
 import type { PortDriver } from '../src/port/types';
 import { TestNet, netSkipReason } from './helpers/testnet';
 
