@@ -20,6 +20,7 @@ const DRIVERS: Record<string, () => PortDriver> = {
   net_af_xdp: () => (require('./af-xdp/af-xdp') as { driver: PortDriver }).driver,
   net_udp: () => (require('./udp/udp') as { driver: PortDriver }).driver,
   net_pcap: () => (require('./pcap/pcap') as { driver: PortDriver }).driver,
+  net_memif: () => (require('./memif/memif') as { driver: PortDriver }).driver,
   /* eslint-enable @typescript-eslint/no-require-imports */
 };
 
