@@ -108,7 +108,10 @@ struct mif_region {
   int fd;
 };
 
-enum mif_state { MIF_IDLE, MIF_HANDSHAKE, MIF_UP };
+/* DRAINING: the peer went; lcores still read what it left in our rx rings
+ * (the memory stays mapped) until they are empty or MIF_DRAIN_MS passed. */
+enum mif_state { MIF_IDLE, MIF_HANDSHAKE, MIF_UP, MIF_DRAINING };
+#define MIF_DRAIN_MS 200
 
 struct mif_port {
   uint32_t id;                      /* handle id; 0: free slot */
@@ -131,7 +134,9 @@ struct mif_port {
    * (rx) and busy[2q+1] (tx) are set by the lcore around a burst so the
    * main thread unmaps only once no burst is inside the region. */
   _Atomic int up;
+  _Atomic int tx_up;                /* cleared first when the peer goes: tx refuses, rx drains */
   _Atomic int busy[2 * MIF_MAX_QUEUES];
+  uint64_t drain_until_ms;
   char note[160];                   /* last event, for the JS log line */
   char peer[MIF_NAME_SZ + 1];
 };

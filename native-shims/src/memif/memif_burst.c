@@ -34,9 +34,9 @@ struct mif_bind *mif_bind_get(int32_t id) {
 /* Enters a burst on busy word k: 0 if the link is down (nothing touched).
  * The seq_cst store then load pairs with mif_teardown's store of up = 0 then
  * loads of busy: either teardown sees us busy and waits, or we see down. */
-static inline int mif_enter(struct mif_port *p, uint32_t k) {
+static inline int mif_enter(struct mif_port *p, uint32_t k, _Atomic int *up) {
   atomic_store(&p->busy[k], 1);
-  if (atomic_load(&p->up)) return 1;
+  if (atomic_load(up)) return 1;
   atomic_store_explicit(&p->busy[k], 0, memory_order_release);
   return 0;
 }
@@ -65,7 +65,7 @@ static inline uint8_t *buf_of(const struct mif_port *p, const struct mif_desc *d
 static int mif_rx(struct mif_bind *b, uint32_t avail, uint32_t max) {
   struct mif_port *p = b->p;
   uint32_t q = b->q;
-  if (!mif_enter(p, 2 * q)) return 0;
+  if (!mif_enter(p, 2 * q, &p->up)) return 0;
   struct mif_ring *r = &p->rx[q];
   struct mif_desc *desc = DESC(r);
   /* Acquire: the descriptors and buffer bytes before the peer's release store of head (C2S) or tail (S2C). */
@@ -136,7 +136,7 @@ static int mif_rx(struct mif_bind *b, uint32_t avail, uint32_t max) {
 static int mif_tx(struct mif_bind *b, uint32_t start, uint32_t n) {
   struct mif_port *p = b->p;
   uint32_t q = b->q;
-  if (!mif_enter(p, 2 * q + 1)) {
+  if (!mif_enter(p, 2 * q + 1, &p->tx_up)) {
     b->tx_st[TX_ERRORS] += n; /* link down: refused, as a NIC without carrier drops */
     return (int)n;
   }

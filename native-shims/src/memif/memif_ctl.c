@@ -96,6 +96,7 @@ static uint64_t ring_bytes(uint32_t log2) { return MIF_RING_DESC + ((uint64_t)si
  * for any burst inside it), then everything the connection held goes. */
 static void mif_teardown(struct mif_port *p) {
   /* Publishes down; pairs with the lcore's busy store + up load in mif_enter. */
+  atomic_store(&p->tx_up, 0);
   atomic_store(&p->up, 0);
   struct timespec ts = { 0, 50000 };
   for (int spin = 0; spin < 20000; spin++) {
@@ -373,7 +374,28 @@ static int client_connect(struct mif_port *p) {
 #define MIF_EV_DOWN 2    /* was up; note says why */
 #define MIF_EV_FAILED 3  /* a handshake failed; note says why */
 
+static uint64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Every rx ring read up to what the peer published (lcores keep `last`; a stale read only delays). */
+static int rx_drained(struct mif_port *p) {
+  for (uint32_t q = 0; q < p->nq; q++) {
+    struct mif_ring *r = &p->rx[q];
+    if (!r->base) continue;
+    uint16_t end = atomic_load((_Atomic uint16_t *)(r->base + (p->server ? MIF_RING_HEAD : MIF_RING_TAIL)));
+    if (end != *(volatile uint16_t *)&r->last) return 0;
+  }
+  return 1;
+}
+
 static int service(struct mif_port *p, int try_connect) {
+  if (p->state == MIF_DRAINING) {
+    if (rx_drained(p) || now_ms() >= p->drain_until_ms) mif_teardown(p);
+    return MIF_EV_NONE;
+  }
   if (p->cfd < 0) {
     if (p->server) {
       int fd = accept4(p->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -394,15 +416,24 @@ static int service(struct mif_port *p, int try_connect) {
   if (rc == 1) {
     p->state = MIF_UP;
     set_rx_flags(p);
-    /* Publishes the mapped rings to lcores; pairs with the up load in mif_enter. */
+    /* Publishes the mapped rings to lcores; pairs with the up loads in mif_enter. */
     atomic_store(&p->up, 1);
+    atomic_store(&p->tx_up, 1);
     snprintf(p->note, sizeof(p->note), "link up (peer %s, %u queue pair%s, ring %u, buffer %u B)", p->peer[0] ? p->peer : "?", p->nq,
              p->nq > 1 ? "s" : "", 1u << (p->server ? p->rx[0].log2 : p->run_log2), p->bsize);
     return MIF_EV_UP;
   }
   if (rc < 0) {
-    mif_teardown(p);
-    return was_up ? MIF_EV_DOWN : MIF_EV_FAILED;
+    if (!was_up) {
+      mif_teardown(p);
+      return MIF_EV_FAILED;
+    }
+    /* Tx refuses from now on (pairs with the tx_up load in mif_enter); rx
+     * delivers what the peer left in the rings before the unmap. */
+    atomic_store(&p->tx_up, 0);
+    p->state = MIF_DRAINING;
+    p->drain_until_ms = now_ms() + MIF_DRAIN_MS;
+    return MIF_EV_DOWN;
   }
   return MIF_EV_NONE;
 }
