@@ -119,7 +119,21 @@ static void mif_teardown(struct mif_port *p) {
   }
   memset(p->reg, 0, sizeof(p->reg));
   p->nreg = 0;
-  if (p->cfd >= 0) close(p->cfd);
+  if (p->cfd >= 0) {
+    /* Read what the peer still sent (closing passed fds): closing a unix
+     * socket with unread messages makes the peer's next read fail with
+     * ECONNRESET before it sees the DISCONNECT we just sent. */
+    for (int i = 0; i < 64; i++) {
+      char b[MIF_MSG_SIZE];
+      union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } ctl;
+      struct iovec iov = { .iov_base = b, .iov_len = sizeof(b) };
+      struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf) };
+      if (recvmsg(p->cfd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) <= 0) break;
+      for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) { int fd; memcpy(&fd, CMSG_DATA(c), sizeof(int)); close(fd); }
+    }
+    close(p->cfd);
+  }
   p->cfd = -1;
   p->state = MIF_IDLE;
   p->rings_seen = 0;
