@@ -65,6 +65,7 @@ interface Shim {
   memif_open(cfg: Int32Array, path: string, secret: string): number;
   memif_close(port: number): number;
   memif_service(port: number, tryConnect: number, note: Uint8Array): number;
+  memif_rx_wake(port: number, queue: number): number;
   memif_bind(port: number, queue: number, data: Uint8Array, meta: Uint32Array, stash: Uint32Array, rx: Float64Array, tx: Float64Array, params: Int32Array): number;
   memif_unbind(bind: number): number;
   memif_set_mbufs(bind: number, tx: number, mbufs: Uint32Array): number;
@@ -585,6 +586,11 @@ export function memifClose(port: number): number {
 /** Main thread: accepts/connects and runs the handshake without blocking. Returns MEMIF_EV_* or -errno; `note` gets the event's text (NUL-ended). */
 export function memifService(port: number, tryConnect: boolean, note: Uint8Array): number {
   return shim.memif_service(port, tryConnect ? 1 : 0, note);
+}
+
+/** An fd poll() reports readable when the peer kicked rx queue `queue` (the peer is asked to kick from now on), or -errno. */
+export function memifRxWake(port: number, queue: number): number {
+  return shim.memif_rx_wake(port, queue);
 }
 
 /** Registers this thread's views for (port, queue) once; returns a binding id or -errno. */

@@ -125,3 +125,29 @@ test('tsfwd pktgen -> testpmd io (memif server, two ports) -> tsfwd sink, 1514-b
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('two queue pairs: testpmd txonly --txq=2 as client -> tsfwd sink server qpairs=2, both streams arrive whole', { skip }, async () => {
+  const dir = sockDir('tp-mq');
+  try {
+    const sock = path.join(dir, 'm.sock');
+    const sink = tsfwd(['sink', '-l', CPU_A, '--poll-mode', 'busy', '--vdev', `net_memif0,role=server,socket=${sock},socket-abstract=no,qpairs=2`,
+      '--', '-T', '0', '--stats-json', '--duration', '12']);
+    await waitLine(sink.err, /sink: net_memif0 on lcore/, 10_000, 'sink start');
+    const tp = testpmd([`net_memif0,role=client,socket=${sock},socket-abstract=no`], 'txonly', ['--txpkts=64', '--rxq=2', '--txq=2']);
+    await waitLine(sink.err, /link up \(peer DPDK [^,]*, 2 queue pairs/, 20_000, 'testpmd connected with 2 queue pairs');
+    await new Promise((r) => setTimeout(r, 2500));
+    tp.proc.kill('SIGINT');
+    assert.equal(await tp.done, 0, tp.err());
+    assert.equal(await sink.done, 0, sink.err());
+    const perStream = [...tp.out().matchAll(/RX-packets: 0\s+TX-packets: (\d+)\s+TX-dropped/g)].map((m) => Number(m[1]));
+    assert.equal(perStream.length, 2, 'testpmd reports one stream per tx queue');
+    assert.ok(perStream.every((n) => n > 0), `both queues carried frames: ${perStream.join(', ')}`);
+    const sent = last(tp.out(), 'TX-packets');
+    assert.equal(sent, perStream[0] + perStream[1]);
+    const s = final<SinkFinal>(sink.out());
+    assert.equal(s.ports[0].ipackets, sent);
+    assert.equal(s.ports[0].ibytes, sent * 64);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -109,6 +109,7 @@ napi_value tsfwd_xdpgen_close(napi_env env, napi_callback_info info);
 napi_value tsfwd_memif_open(napi_env env, napi_callback_info info);
 napi_value tsfwd_memif_close(napi_env env, napi_callback_info info);
 napi_value tsfwd_memif_service(napi_env env, napi_callback_info info);
+napi_value tsfwd_memif_rx_wake(napi_env env, napi_callback_info info);
 napi_value tsfwd_memif_bind(napi_env env, napi_callback_info info);
 napi_value tsfwd_memif_unbind(napi_env env, napi_callback_info info);
 napi_value tsfwd_memif_set_mbufs(napi_env env, napi_callback_info info);

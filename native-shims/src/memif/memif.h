@@ -129,7 +129,9 @@ struct mif_port {
   uint32_t nreg;
   /* Queue q: rx[q] is C2S for the server, S2C for the client; tx[q] the other. */
   struct mif_ring rx[MIF_MAX_QUEUES], tx[MIF_MAX_QUEUES];
-  int rx_intr[MIF_MAX_QUEUES];      /* hook for --poll-mode interrupt (an lcore sleeping on rx[q].efd); not set yet */
+  int rx_intr[MIF_MAX_QUEUES];      /* an lcore sleeps on this queue (--poll-mode interrupt): the peer must kick */
+  int rx_ep[MIF_MAX_QUEUES];        /* per rx queue, for the whole port's life: an epoll fd holding the current
+                                       connection's ring eventfd, so an lcore's wait set never goes stale */
   /* Link published to lcores (seq_cst): bursts run only while up. busy[2q]
    * (rx) and busy[2q+1] (tx) are set by the lcore around a burst so the
    * main thread unmaps only once no burst is inside the region. */

@@ -68,9 +68,19 @@ static int mif_rx(struct mif_bind *b, uint32_t avail, uint32_t max) {
   if (!mif_enter(p, 2 * q, &p->up)) return 0;
   struct mif_ring *r = &p->rx[q];
   struct mif_desc *desc = DESC(r);
+  _Atomic uint16_t *pub = p->server ? HEAD(r) : TAIL(r);
   /* Acquire: the descriptors and buffer bytes before the peer's release store of head (C2S) or tail (S2C). */
-  uint16_t end = atomic_load_explicit(p->server ? HEAD(r) : TAIL(r), memory_order_acquire);
+  uint16_t end = atomic_load_explicit(pub, memory_order_acquire);
   uint16_t cur = r->last;
+  if (cur == end && p->rx_intr[q] && r->efd >= 0) {
+    /* Empty, and an lcore may sleep on this queue: consume the peer's kicks,
+     * then look again. A kick after the read stays pending (the sleep wakes);
+     * a publish before it is seen by the second load. Busy queues skip this. */
+    uint64_t v;
+    ssize_t rd = read(r->efd, &v, sizeof(v));
+    (void)rd; /* EAGAIN: no kick pending */
+    end = atomic_load_explicit(pub, memory_order_acquire); /* acquire: as above */
+  }
   uint32_t n = 0, bad = 0;
   uint64_t bytes = 0;
   if (max > avail) max = avail;
@@ -115,11 +125,6 @@ static int mif_rx(struct mif_bind *b, uint32_t avail, uint32_t max) {
     }
     /* Release: the descriptors above; pairs with the server's acquire load of head in mif_tx. */
     atomic_store_explicit(HEAD(r), head, memory_order_release);
-  }
-  if (FLAGS(r) == 0 && p->rx_intr[q] && r->efd >= 0) {
-    uint64_t v;
-    ssize_t rd = read(r->efd, &v, sizeof(v)); /* re-arm: the kick is consumed */
-    (void)rd;
   }
   mif_leave(p, 2 * q);
   if (n || bad) {

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -430,6 +431,18 @@ static int service(struct mif_port *p, int try_connect) {
   if (rc == 1) {
     p->state = MIF_UP;
     set_rx_flags(p);
+    for (uint32_t q = 0; q < p->nq; q++) {
+      struct mif_ring *r = &p->rx[q];
+      /* The ring's eventfd wakes an lcore blocked on rx_ep[q] (closing the fd at teardown removes it). */
+      struct epoll_event ev = { .events = EPOLLIN, .data = { .u32 = q } };
+      if (r->efd >= 0) epoll_ctl(p->rx_ep[q], EPOLL_CTL_ADD, r->efd, &ev);
+      /* Client: offer every S2C buffer now, so the server can send before our
+       * first rx poll (an lcore may be asleep). Release: the descriptors set at
+       * setup; pairs with the server's acquire load of head. Lcores are not in
+       * the ring yet (up is still 0). */
+      if (!p->server && r->base)
+        atomic_store_explicit((_Atomic uint16_t *)(r->base + MIF_RING_HEAD), (uint16_t)(r->mask + 1), memory_order_release);
+    }
     /* Publishes the mapped rings to lcores; pairs with the up loads in mif_enter. */
     atomic_store(&p->up, 1);
     atomic_store(&p->tx_up, 1);
@@ -440,7 +453,9 @@ static int service(struct mif_port *p, int try_connect) {
   if (rc < 0) {
     if (!was_up) {
       mif_teardown(p);
-      return MIF_EV_FAILED;
+      /* A client that leaves mid-handshake is no news for a server (it
+       * retries, or it was refused and already told why). */
+      return p->server && rc == -ECONNRESET ? MIF_EV_NONE : MIF_EV_FAILED;
     }
     /* Tx refuses from now on (pairs with the tx_up load in mif_enter); rx
      * delivers what the peer left in the rings before the unmap. */
@@ -454,6 +469,8 @@ static int service(struct mif_port *p, int try_connect) {
 
 static void port_free(struct mif_port *p) {
   mif_teardown(p);
+  for (uint32_t q = 0; q < MIF_MAX_QUEUES; q++)
+    if (p->rx_ep[q] >= 0) close(p->rx_ep[q]);
   if (p->lfd >= 0) {
     close(p->lfd);
     if (!p->abstract) unlink(p->path);
@@ -487,9 +504,13 @@ napi_value tsfwd_memif_open(napi_env env, napi_callback_info info) {
   memcpy(p->path, path, lp + 1);
   memcpy(p->secret, secret, ls + 1);
   p->lfd = p->cfd = -1;
-  for (uint32_t q = 0; q < MIF_MAX_QUEUES; q++) p->rx[q].efd = p->tx[q].efd = -1;
   int rc = 0;
-  if (p->server) {
+  for (uint32_t q = 0; q < MIF_MAX_QUEUES; q++) {
+    p->rx[q].efd = p->tx[q].efd = -1;
+    p->rx_ep[q] = q < p->nq ? epoll_create1(EPOLL_CLOEXEC) : -1;
+    if (q < p->nq && p->rx_ep[q] < 0 && rc == 0) rc = -errno;
+  }
+  if (p->server && rc == 0) {
     struct sockaddr_un un;
     socklen_t len = mif_addr(p, &un);
     int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -510,6 +531,9 @@ napi_value tsfwd_memif_open(napi_env env, napi_callback_info info) {
     if (rc == 0) p->lfd = fd;
   }
   if (rc == 0) p->id = tsfwd_slot_id(&mif_gen, slot, 6);
+  else
+    for (uint32_t q = 0; q < MIF_MAX_QUEUES; q++)
+      if (p->rx_ep[q] >= 0) close(p->rx_ep[q]);
   pthread_mutex_unlock(&mif_lock);
   return tsfwd_int(env, rc < 0 ? rc : (int64_t)p->id);
 }
@@ -549,6 +573,29 @@ napi_value tsfwd_memif_service(napi_env env, napi_callback_info info) {
     if (n >= ln) n = ln - 1;
     memcpy(note, p->note, n);
     note[n] = 0;
+  }
+  pthread_mutex_unlock(&mif_lock);
+  return tsfwd_int(env, rc);
+}
+
+/* memif_rx_wake(port, queue) -> an fd poll() reports readable when the peer kicked
+ * rx queue `queue` | -errno. From then on the peer is asked to kick that ring
+ * (its flags), now and at every connect: the cost of an eventfd write per peer
+ * tx burst, paid only by ports an lcore sleeps on. */
+napi_value tsfwd_memif_rx_wake(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  int32_t id, q;
+  TSFWD_CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 2 || !tsfwd_arg_i32(env, argv[0], &id) || !tsfwd_arg_i32(env, argv[1], &q)) return tsfwd_int(env, -EINVAL);
+  pthread_mutex_lock(&mif_lock);
+  struct mif_port *p = mif_port_get(id);
+  int rc = -EBADF;
+  if (p && (uint32_t)q >= p->nq) rc = -EINVAL;
+  else if (p) {
+    p->rx_intr[q] = 1;
+    if (p->state == MIF_UP) set_rx_flags(p);
+    rc = p->rx_ep[q];
   }
   pthread_mutex_unlock(&mif_lock);
   return tsfwd_int(env, rc);

@@ -5,7 +5,7 @@
 // object comes in. While the link is down rx returns 0 and tx consumes and
 // counts every frame (oerrors), as a NIC without carrier would.
 import type { Mempool } from '../../mempool/mempool';
-import { errnoName, memifBind, memifRx, memifSetMbufs, memifTx, memifUnbind } from '../../native';
+import { errnoName, memifBind, memifRx, memifRxWake, memifSetMbufs, memifTx, memifUnbind } from '../../native';
 import { RX_NOMBUF, rxLine, sumStats, txLine } from '../stats';
 import { Port, PortError, PortHandle, PortStats, RxWake } from '../types';
 
@@ -37,6 +37,7 @@ export class MemifPort implements Port {
   private readonly txReg: Uint32Array[];
   private readonly rxSt: Float64Array[];
   private readonly link: Int32Array;
+  private readonly portId: number;
   private closed = false;
 
   constructor(h: PortHandle, private readonly mp: Mempool) {
@@ -46,6 +47,7 @@ export class MemifPort implements Port {
     this.mac = Uint8Array.from(h.mac);
     this.nbQueues = h.nbQueues;
     this.link = new Int32Array(st.link);
+    this.portId = st.port;
     this.binds = new Int32Array(h.nbQueues);
     this.avail = new Int32Array(h.nbQueues);
     this.stash = [];
@@ -101,9 +103,20 @@ export class MemifPort implements Port {
     return c;
   }
 
-  stats(): PortStats { return sumStats(this.statsBuf(), this.nbQueues); }
-  /** No wait yet: an lcore in --poll-mode interrupt naps on this queue (the ring eventfds are per connection). */
-  rxWake(): RxWake { return null; }
+  stats(): PortStats {
+    const s = sumStats(this.statsBuf(), this.nbQueues);
+    s.link = this.linkUp() ? 'up' : 'down';
+    return s;
+  }
+  /**
+   * An epoll fd that lives as long as the port and holds the current
+   * connection's ring eventfd; asking for it makes the peer kick that ring
+   * after each tx burst (memif's ring flags), as DPDK's rx interrupt mode does.
+   */
+  rxWake(queue: number): RxWake {
+    const fd = memifRxWake(this.portId, queue);
+    return fd >= 0 ? { fd } : null;
+  }
 
   close(): void {
     if (this.closed) return;
