@@ -6,6 +6,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { getAffinity } from '../src/native';
+import * as YAML from 'yaml';
 import { final, sockDir, tsfwd, waitLine } from './helpers/memif-proc';
 
 const cpus = getAffinity();
@@ -127,6 +128,39 @@ test('memif --poll-mode interrupt: an idle sink blocks on the ring eventfd (few 
     assert.ok(s.lcores[0].polls < 4 * N, `polls ${s.lcores[0].polls}`);
     // Without a kick the block lasts up to 1 s: a median frame would wait ~0.5 s.
     assert.ok(s.latencyNs.p50 < 100e6, `median latency ${s.latencyNs.p50} ns`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('docker/compose.memif.yaml: its three commands, run as written (socket volume -> a temp dir), forward gen -> fwd -> sink', async () => {
+  const dir = sockDir('compose');
+  const root = path.resolve(__dirname, '..', '..');
+  const compose = YAML.parse(fs.readFileSync(path.join(root, 'docker', 'compose.memif.yaml'), 'utf8'), { merge: true }) as
+    { services: Record<string, { command: string[]; volumes?: string[]; cap_drop?: string[]; network_mode?: string }> };
+  try {
+    assert.deepEqual(Object.keys(compose.services).sort(), ['fwd', 'gen', 'sink']);
+    const argv = (name: string): string[] => {
+      const s = compose.services[name];
+      assert.deepEqual(s.volumes, ['memif:/run/memif'], `${name} shares only the socket volume`);
+      assert.deepEqual([s.cap_drop, s.network_mode], [['ALL'], 'none'], `${name}: no capability, no network`);
+      return s.command.map((a) => a.replaceAll('/run/memif/', `${dir}/`));
+    };
+    const fwd = tsfwd(argv('fwd'));
+    await waitLine(() => fwd.out() + fwd.err(), /Lcore \d+: RX port 0/, 10_000, 'fwd start');
+    const sink = tsfwd(argv('sink'));
+    await waitLine(sink.err, up('net_memif0'), 10_000, 'sink link up');
+    const gen = tsfwd(argv('gen'));
+    await waitLine(gen.err, up('net_memif0'), 10_000, 'gen link up');
+    await new Promise((r) => setTimeout(r, 3000));
+    for (const p of [gen, sink, fwd]) {
+      p.proc.kill('SIGINT');
+      assert.equal(await p.done, 0, p.err());
+    }
+    const s = final<SinkFinal>(sink.out());
+    assert.ok(s.ports[0].ipackets > 10000, `sink received ${s.ports[0].ipackets}`);
+    assert.equal(s.streams[0].duplicates, 0);
+    assert.match(fwd.out(), /Port 1 queue 0: received 0, sent [1-9]/);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
