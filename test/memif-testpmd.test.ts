@@ -126,14 +126,14 @@ test('tsfwd pktgen -> testpmd io (memif server, two ports) -> tsfwd sink, 1514-b
   }
 });
 
-test('two queue pairs: testpmd txonly --txq=2 as client -> tsfwd sink server qpairs=2, both streams arrive whole', { skip }, async () => {
+test('two queue pairs over an abstract socket (both sides\' default): testpmd txonly --txq=2 -> tsfwd sink qpairs=2, both streams whole', { skip }, async () => {
   const dir = sockDir('tp-mq');
   try {
-    const sock = path.join(dir, 'm.sock');
-    const sink = tsfwd(['sink', '-l', CPU_A, '--poll-mode', 'busy', '--vdev', `net_memif0,role=server,socket=${sock},socket-abstract=no,qpairs=2`,
+    const sock = `/tsfwd-memif-test-${process.pid}`; // abstract: no file, DPDK 22.11's default
+    const sink = tsfwd(['sink', '-l', CPU_A, '--poll-mode', 'busy', '--vdev', `net_memif0,role=server,socket=${sock},qpairs=2`,
       '--', '-T', '0', '--stats-json', '--duration', '12']);
     await waitLine(sink.err, /sink: net_memif0 on lcore/, 10_000, 'sink start');
-    const tp = testpmd([`net_memif0,role=client,socket=${sock},socket-abstract=no`], 'txonly', ['--txpkts=64', '--rxq=2', '--txq=2']);
+    const tp = testpmd([`net_memif0,role=client,socket=${sock}`], 'txonly', ['--txpkts=64', '--rxq=2', '--txq=2']);
     await waitLine(sink.err, /link up \(peer DPDK [^,]*, 2 queue pairs/, 20_000, 'testpmd connected with 2 queue pairs');
     await new Promise((r) => setTimeout(r, 2500));
     tp.proc.kill('SIGINT');
@@ -144,6 +144,7 @@ test('two queue pairs: testpmd txonly --txq=2 as client -> tsfwd sink server qpa
     assert.ok(perStream.every((n) => n > 0), `both queues carried frames: ${perStream.join(', ')}`);
     const sent = last(tp.out(), 'TX-packets');
     assert.equal(sent, perStream[0] + perStream[1]);
+    assert.match(sink.err(), new RegExp(`memif server, @${sock}, id 0\\): link up`));
     const s = final<SinkFinal>(sink.out());
     assert.equal(s.ports[0].ipackets, sent);
     assert.equal(s.ports[0].ibytes, sent * 64);
