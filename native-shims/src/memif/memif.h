@@ -158,6 +158,13 @@ struct mif_bind {
 };
 
 struct mif_port *mif_port_get(int32_t id);
+
+/* memif_msg.c: control messages. mif_read: 1 link up, 0 nothing new, < 0 over (note says why). */
+int mif_read(struct mif_port *p);
+void mif_server_hello(struct mif_port *p);
+void mif_send_disconnect(int fd, const char *reason);
+void mif_set_rx_flags(struct mif_port *p);
+uint64_t mif_ring_bytes(uint32_t log2);
 struct mif_bind *mif_bind_get(int32_t id);
 void *mif_ta(napi_env env, napi_value v, napi_typedarray_type want, size_t *len);
 

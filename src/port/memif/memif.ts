@@ -78,7 +78,6 @@ export const driver: PortDriver = {
   required: [],
   open(ctx: OpenContext): PortHandle {
     const c = parse(ctx.name, ctx.args);
-    if (c.bsize > 65535) throw new PortError(`${ctx.name}: bsize too large`);
     claim(ctx.name, `memif:${c.abstract ? '@' : ''}${c.socket}:${c.id}:${c.server ? 's' : 'c'}`, `memif ${c.socket} id ${c.id}`);
     const cfg = new Int32Array(MEMIF_CFG.WORDS);
     cfg[MEMIF_CFG.SERVER] = c.server ? 1 : 0;
