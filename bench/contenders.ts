@@ -3,7 +3,7 @@
 // program a user would run, bounded in time and stopped with SIGINT.
 import * as fs from 'node:fs';
 import { xskAvailable } from '../src/native';
-import { XSK_PACKAGES } from '../src/port/af-xdp';
+import { XSK_PACKAGES } from '../src/port/af-xdp/af-xdp';
 import { TOOLS, skipReason } from './comparators';
 import { BIN, Proc, sh, sleep, trafgenConf } from './traffic';
 

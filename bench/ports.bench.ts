@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { FWD_LINE, FWD_PACKETS, IoFwdConfig } from '../src/apps/io-fwd';
 import { LcoreGroup } from '../src/eal/launch';
 import { Mempool } from '../src/mempool/mempool';
-import { fileHeader } from '../src/port/pcap-format';
+import { fileHeader } from '../src/port/pcap/pcap-format';
 import { openPort, portHandle } from '../src/port/registry';
 import type { Port } from '../src/port/types';
 import { BenchOptions, BenchReport } from './options';

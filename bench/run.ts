@@ -12,6 +12,7 @@ import { coreBench } from './core.bench';
 import { fwdBench } from './fwd.bench';
 import { gcBench } from './gc.bench';
 import { loopBench } from './loop.bench';
+import { memifBench } from './memif.bench';
 import { mempoolBench } from './mempool.bench';
 import { BenchOptions, BenchReport } from './options';
 import { pollBench } from './poll.bench';
@@ -32,6 +33,7 @@ const SCENARIOS: Record<string, (o: BenchOptions) => Promise<BenchReport>> = {
   loop: loopBench,
   gc: gcBench,
   poll: pollBench,
+  memif: memifBench,
 };
 
 export const SCENARIO_NAMES = Object.keys(SCENARIOS);
@@ -98,7 +100,8 @@ export const BENCH_USAGE: Usage = {
     'ring, mempool: micro (against dpdk-test\'s ring_perf_autotest); ports, core: net_null/ring/pcap ceiling, GCs, RSS; ' +
     'udp: net_udp; fwd: gen -> fwd -> sink, tsfwd vs Linux bridge vs dpdk-testpmd, xdp-live and trafgen generators; ' +
     'loop: --tx-first, tsfwd vs testpmd; gc: no GC under load; poll: busy vs adaptive vs interrupt l2fwd (idle CPU, saturation pps, ' +
-    'p99 latency at ~10% load, tsfwd demo x3; windows of at least 3 s). fwd, loop, gc, udp and poll need root (skipped otherwise); ' +
+    'p99 latency at ~10% load, tsfwd demo x3; windows of at least 3 s); memif: testpmd loop with tsfwd vs testpmd forwarding, ' +
+    'pktgen -> l2fwd -> sink over memif. fwd, loop, gc, udp and poll need root (skipped otherwise); ' +
     'as root, missing comparators are installed with apt-get. Writes bench/results/*.md, *.json, *.svg.',
   sections: [{
     title: 'Options', options: [

@@ -63,9 +63,18 @@ interface Shim {
   xdpgen_run(handle: number, repeat: number): number;
   xdpgen_close(handle: number): number;
   caps_drop(keepLo: number, keepHi: number): number;
+  memif_open(cfg: Int32Array, path: string, secret: string): number;
+  memif_close(port: number): number;
+  memif_service(port: number, tryConnect: number, note: Uint8Array): number;
+  memif_rx_wake(port: number, queue: number): number;
+  memif_bind(port: number, queue: number, data: Uint8Array, meta: Uint32Array, stash: Uint32Array, rx: Float64Array, tx: Float64Array, params: Int32Array): number;
+  memif_unbind(bind: number): number;
+  memif_set_mbufs(bind: number, tx: number, mbufs: Uint32Array): number;
+  memif_rx(bind: number, avail: number, max: number): number;
+  memif_tx(bind: number, start: number, n: number): number;
 }
 
-/** Constants udp.c was built with; a test checks src/port/udp-port.ts agrees. */
+/** Constants udp.c was built with; a test checks src/port/udp/udp-port.ts agrees. */
 export interface UdpLayout {
   burstMax: number; ioLen: number; ioFlags: number; ioForeign: number; ioDrops: number; ioWords: number;
   metaWords: number; metaDataOff: number; metaDataLen: number; msgTrunc: number; maxCtx: number;
@@ -162,7 +171,7 @@ export function ethtoolFeaturesSet(ifname: string, valid: Uint32Array, requested
   return shim.ethtool_features_set(ifname, valid, requested);
 }
 
-// ---- net_udp (native-shims/src/udp.c) ----
+// ---- net_udp (native-shims/src/udp/) ----
 
 function checkFd(fd: number): void {
   if (!Number.isInteger(fd) || fd < 0) throw new RangeError(`bad socket fd ${fd}`);
@@ -356,7 +365,7 @@ export function monoUs(): number {
   return shim.clock_mono_us();
 }
 
-// ---- net_af_packet (native-shims/src/afp_*.c) ----
+// ---- net_af_packet (native-shims/src/af-packet/) ----
 
 /** Interface facts from SIOCGIF* in the calling thread's namespace. */
 export interface IfInfo { ifindex: number; mtu: number; hwType: number; mac: number[] }
@@ -472,7 +481,7 @@ export function xdpgenError(rc: number, iface: string): string {
   return `xdp-live on ${iface}: bpf() failed: ${errnoName(e)}`;
 }
 
-// ---- net_af_xdp (native-shims/src/xsk_*.c) ----
+// ---- net_af_xdp (native-shims/src/af-xdp/) ----
 
 /** True when the shim was built with libxdp and libbpf (Debian libxdp-dev, libbpf-dev). */
 export function xskAvailable(): boolean {
@@ -558,4 +567,60 @@ export function xskLive(): { queues: number; binds: number; progs: number } {
 export function capsDrop(keepLo: number, keepHi: number): number {
   for (const v of [keepLo, keepHi]) if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new RangeError(`bad capability mask word ${v}`);
   return shim.caps_drop(keepLo, keepHi);
+}
+
+// ---- net_memif (native-shims/src/memif/) ----
+
+/** Word offsets in memifOpen's cfg. */
+export const MEMIF_CFG = { SERVER: 0, ABSTRACT: 1, ID: 2, LOG2_RING: 3, BSIZE: 4, NQ: 5, WORDS: 6 } as const;
+/** What memifService reports (MIF_EV_* in memif_ctl.c). */
+export const MEMIF_EV = { NONE: 0, UP: 1, DOWN: 2, FAILED: 3 } as const;
+
+/** Server: binds and listens now; client: connects later from memifService. Returns a port id or -errno. */
+export function memifOpen(cfg: Int32Array, path: string, secret: string): number {
+  if (!(cfg instanceof Int32Array) || cfg.length < MEMIF_CFG.WORDS) throw new TypeError('memifOpen needs an Int32Array(6) cfg');
+  if (typeof path !== 'string' || path.length === 0 || Buffer.byteLength(path) > 106) throw new RangeError('memif socket path must be 1..106 bytes');
+  if (typeof secret !== 'string' || Buffer.byteLength(secret) > 24) throw new RangeError('memif secret must be at most 24 bytes');
+  return shim.memif_open(cfg, path, secret);
+}
+
+/** Sends DISCONNECT to a connected peer, unmaps, closes; removes a server's socket file. */
+export function memifClose(port: number): number {
+  return shim.memif_close(port);
+}
+
+/** Main thread: accepts/connects and runs the handshake without blocking. Returns MEMIF_EV_* or -errno; `note` gets the event's text (NUL-ended). */
+export function memifService(port: number, tryConnect: boolean, note: Uint8Array): number {
+  return shim.memif_service(port, tryConnect ? 1 : 0, note);
+}
+
+/** An fd poll() reports readable when the peer kicked rx queue `queue` (the peer is asked to kick from now on), or -errno. */
+export function memifRxWake(port: number, queue: number): number {
+  return shim.memif_rx_wake(port, queue);
+}
+
+/** Registers this thread's views for (port, queue) once; returns a binding id or -errno. */
+export function memifBind(port: number, queue: number, data: Uint8Array, meta: Uint32Array, stash: Uint32Array, rx: Float64Array, tx: Float64Array,
+  params: { port: number; headroom: number; dataRoom: number; eltSize: number; nbMbufs: number }): number {
+  const p = Int32Array.of(params.port, params.headroom, params.dataRoom, params.eltSize, params.nbMbufs);
+  return shim.memif_bind(port, queue, data, meta, stash, rx, tx, p);
+}
+
+export function memifUnbind(bind: number): number {
+  return shim.memif_unbind(bind);
+}
+
+/** Registers the caller's rx (0) or tx (1) burst array for a binding. */
+export function memifSetMbufs(bind: number, tx: 0 | 1, mbufs: Uint32Array): number {
+  return shim.memif_set_mbufs(bind, tx, mbufs);
+}
+
+/** Hot: frames received into the top of the stash | -errno. */
+export function memifRx(bind: number, avail: number, max: number): number {
+  return shim.memif_rx(bind, avail, max);
+}
+
+/** Hot: mbufs consumed (sent or counted as errors) | -errno. */
+export function memifTx(bind: number, start: number, n: number): number {
+  return shim.memif_tx(bind, start, n);
 }

@@ -14,10 +14,10 @@ import { makePlan } from '../src/apps/l2fwd/plan';
 import { parsePktgenOptions } from '../src/cli/pktgen';
 import { parseSinkOptions } from '../src/cli/sink';
 import { parseEal, splitAtDashDash } from '../src/eal/options';
-import { driver as afPacket } from '../src/port/af-packet';
+import { driver as afPacket } from '../src/port/af-packet/af-packet';
 import { parseDevargs } from '../src/port/devargs';
-import { driver as nullDriver } from '../src/port/null';
-import { driver as pcap } from '../src/port/pcap';
+import { driver as nullDriver } from '../src/port/memory/null';
+import { driver as pcap } from '../src/port/pcap/pcap';
 import type { PortDriver } from '../src/port/types';
 import { TestNet, netSkipReason } from './helpers/testnet';
 
@@ -123,8 +123,9 @@ test('Dockerfile installs .ci/run\'s build and runtime packages and runs npm ci 
   const df = read('docker/Dockerfile');
   const ci = read('.ci/run');
   const ciPkgs = /^pkgs=\(([^)]*)\)/m.exec(ci)?.[1].trim().split(/\s+/) ?? [];
-  // tcpdump reads and writes pcap files, trafgen (netsniff-ng) generates, in the tests only.
-  const TEST_ONLY = ['tcpdump', 'netsniff-ng'];
+  // tcpdump reads and writes pcap files, trafgen (netsniff-ng) generates, dpdk-testpmd
+  // (dpdk-dev, with the net_memif PMD librte-net-memif23) is a memif peer, in the tests only.
+  const TEST_ONLY = ['tcpdump', 'netsniff-ng', 'dpdk-dev', 'librte-net-memif23'];
   assert.deepEqual(dockerfileAptPackages(df), ciPkgs.filter((p) => !TEST_ONLY.includes(p)).sort());
   assert.match(df, /^FROM node:20-bookworm/m);
   const npmCi = (t: string): string[] => [...t.matchAll(/^(?:RUN )?(npm ci.*)$/gm)].map((m) => m[1].trim());

@@ -9,10 +9,10 @@ import fc from 'fast-check';
 import { Mempool } from '../src/mempool/mempool';
 import { boolArg, enumArg, intArg, parseDevargs } from '../src/port/devargs';
 import { checkDevargs, openPort } from '../src/port/registry';
-import { parse as parseAfPacket } from '../src/port/af-packet';
-import { parse as parseAfXdp } from '../src/port/af-xdp';
-import { driver as nullDriver } from '../src/port/null';
-import { parseHostPort } from '../src/port/udp';
+import { parse as parseAfPacket } from '../src/port/af-packet/af-packet';
+import { parse as parseAfXdp } from '../src/port/af-xdp/af-xdp';
+import { driver as nullDriver } from '../src/port/memory/null';
+import { parseHostPort } from '../src/port/udp/udp';
 import { PortError, PortHandle } from '../src/port/types';
 import { fuzzParams, fuzzParamsAsync, hostileText, numberText, oneLineOutcome, oneLineOutcomeAsync, textInput } from './helpers/fuzz-arb';
 

@@ -9,9 +9,9 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import fc from 'fast-check';
-import { PCAP_MAX_SNAPLEN } from '../src/port/pcap-format';
-import { IDX_LEN, IDX_OFF, IDX_TS_HI, IDX_TS_LO, IDX_WORDS, attachImage } from '../src/port/pcap-image';
-import { CaptureError, loadCapture } from '../src/port/pcap-load';
+import { PCAP_MAX_SNAPLEN } from '../src/port/pcap/pcap-format';
+import { IDX_LEN, IDX_OFF, IDX_TS_HI, IDX_TS_LO, IDX_WORDS, attachImage } from '../src/port/pcap/pcap-image';
+import { CaptureError, loadCapture } from '../src/port/pcap/pcap-load';
 import { fuzzParamsAsync, fuzzTmpDir, oneLineOutcomeAsync } from './helpers/fuzz-arb';
 
 const MAGICS = [0xa1b2c3d4, 0xa1b23c4d];

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { Mempool } from '../src/mempool/mempool';
-import { nullTemplate } from '../src/port/null';
+import { nullTemplate } from '../src/port/memory/null';
 import { openPort } from '../src/port/registry';
 import { frameOf, runConformance, testFrame } from './helpers/conformance';
 

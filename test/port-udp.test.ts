@@ -16,7 +16,7 @@ import { portHandle } from '../src/port/registry';
 import { PortError } from '../src/port/types';
 import {
   MSG_TRUNC, UDP_BURST_MAX, UDP_IO_DROPS, UDP_IO_FLAGS, UDP_IO_FOREIGN, UDP_IO_LEN, UDP_IO_WORDS,
-} from '../src/port/udp-port';
+} from '../src/port/udp/udp-port';
 import { frameOf, runConformance, rxAll, testFrame, txAll } from './helpers/conformance';
 import { TestNet, netSkipReason } from './helpers/testnet';
 import { SIZES, closeSock, dgramIn, free, load, openIn, send, sleep } from './helpers/udp-peer';

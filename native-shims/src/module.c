@@ -93,7 +93,16 @@ NAPI_MODULE_INIT() {
       export_fn(env, exports, "xdpgen_open", tsfwd_xdpgen_open) != napi_ok ||
       export_fn(env, exports, "xdpgen_run", tsfwd_xdpgen_run) != napi_ok ||
       export_fn(env, exports, "xdpgen_close", tsfwd_xdpgen_close) != napi_ok ||
-      export_fn(env, exports, "caps_drop", tsfwd_caps_drop) != napi_ok)
+      export_fn(env, exports, "caps_drop", tsfwd_caps_drop) != napi_ok ||
+      export_fn(env, exports, "memif_open", tsfwd_memif_open) != napi_ok ||
+      export_fn(env, exports, "memif_close", tsfwd_memif_close) != napi_ok ||
+      export_fn(env, exports, "memif_service", tsfwd_memif_service) != napi_ok ||
+      export_fn(env, exports, "memif_rx_wake", tsfwd_memif_rx_wake) != napi_ok ||
+      export_fn(env, exports, "memif_bind", tsfwd_memif_bind) != napi_ok ||
+      export_fn(env, exports, "memif_unbind", tsfwd_memif_unbind) != napi_ok ||
+      export_fn(env, exports, "memif_set_mbufs", tsfwd_memif_set_mbufs) != napi_ok ||
+      export_fn(env, exports, "memif_rx", tsfwd_memif_rx) != napi_ok ||
+      export_fn(env, exports, "memif_tx", tsfwd_memif_tx) != napi_ok)
     return NULL;
   return exports;
 }

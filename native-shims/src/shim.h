@@ -106,6 +106,17 @@ napi_value tsfwd_xdpgen_open(napi_env env, napi_callback_info info);
 napi_value tsfwd_xdpgen_run(napi_env env, napi_callback_info info);
 napi_value tsfwd_xdpgen_close(napi_env env, napi_callback_info info);
 
+/* net_memif (memif/; layouts in memif/memif.h). */
+napi_value tsfwd_memif_open(napi_env env, napi_callback_info info);
+napi_value tsfwd_memif_close(napi_env env, napi_callback_info info);
+napi_value tsfwd_memif_service(napi_env env, napi_callback_info info);
+napi_value tsfwd_memif_rx_wake(napi_env env, napi_callback_info info);
+napi_value tsfwd_memif_bind(napi_env env, napi_callback_info info);
+napi_value tsfwd_memif_unbind(napi_env env, napi_callback_info info);
+napi_value tsfwd_memif_set_mbufs(napi_env env, napi_callback_info info);
+napi_value tsfwd_memif_rx(napi_env env, napi_callback_info info);
+napi_value tsfwd_memif_tx(napi_env env, napi_callback_info info);
+
 /* Capability drop in every thread (caps.c). */
 napi_value tsfwd_caps_drop(napi_env env, napi_callback_info info);
 

@@ -1,20 +1,26 @@
 // Driver registry and the two ways to get a Port: `openPort` in the main
 // thread (acquires the device) and `attachPort` in any thread (uses it).
 // Drivers are looked up by the longest registered name prefixing the device
-// name, as rte_vdev does; each driver module loads on first use.
+// name, as rte_vdev does; each driver module loads on first use. Drivers live
+// in one folder each and import only types, devargs, stats and claims, never
+// this module, so imports run one way.
 import { quote } from '../eal/quote';
 import type { Mempool } from '../mempool/mempool';
+import { releaseClaims } from './claims';
 import { Devargs, parseDevargs } from './devargs';
 import { Port, PortDriver, PortError, PortHandle, PortStats, RxWake } from './types';
 
+export { claim, virtualMac } from './claims';
+
 const DRIVERS: Record<string, () => PortDriver> = {
   /* eslint-disable @typescript-eslint/no-require-imports */
-  net_null: () => (require('./null') as { driver: PortDriver }).driver,
-  net_ring: () => (require('./ring-port') as { driver: PortDriver }).driver,
-  net_af_packet: () => (require('./af-packet') as { driver: PortDriver }).driver,
-  net_af_xdp: () => (require('./af-xdp') as { driver: PortDriver }).driver,
-  net_udp: () => (require('./udp') as { driver: PortDriver }).driver,
-  net_pcap: () => (require('./pcap') as { driver: PortDriver }).driver,
+  net_null: () => (require('./memory/null') as { driver: PortDriver }).driver,
+  net_ring: () => (require('./memory/ring-port') as { driver: PortDriver }).driver,
+  net_af_packet: () => (require('./af-packet/af-packet') as { driver: PortDriver }).driver,
+  net_af_xdp: () => (require('./af-xdp/af-xdp') as { driver: PortDriver }).driver,
+  net_udp: () => (require('./udp/udp') as { driver: PortDriver }).driver,
+  net_pcap: () => (require('./pcap/pcap') as { driver: PortDriver }).driver,
+  net_memif: () => (require('./memif/memif') as { driver: PortDriver }).driver,
   /* eslint-enable @typescript-eslint/no-require-imports */
 };
 
@@ -29,21 +35,7 @@ function driverFor(devName: string): PortDriver {
   return DRIVERS[best]();
 }
 
-// Devices and resources held by open ports in this process, so a second open
-// of the same interface or file fails cleanly instead of sharing it.
-const claims = new Map<string, string>();
 const openNames = new Set<string>();
-
-/** Records that the port `owner` holds `resource`; throws if another port does. */
-export function claim(owner: string, resource: string, what: string): void {
-  const holder = claims.get(resource);
-  if (holder !== undefined) throw new PortError(`${owner}: ${what} is already in use by port ${holder}`);
-  claims.set(resource, owner);
-}
-
-function releaseClaims(owner: string): void {
-  for (const [k, v] of claims) if (v === owner) claims.delete(k);
-}
 
 export interface OpenOptions {
   id: number;
@@ -119,9 +111,4 @@ class OwnedPort implements Port {
     releaseClaims(this.name);
     openNames.delete(this.name);
   }
-}
-
-/** Locally administered MAC for ports with no hardware address: 02:74:73:66:HH:LL (id). */
-export function virtualMac(id: number): number[] {
-  return [0x02, 0x74, 0x73, 0x66, (id >> 8) & 0xff, id & 0xff];
 }

@@ -23,6 +23,8 @@ export interface PortStats {
   oerrorsLate: number;
   /** rx polls that found no free mbuf (rte_eth_stats.rx_nombuf). */
   rxNombuf: number;
+  /** Link state, for drivers whose link comes and goes with a peer (net_memif); absent: no such state. */
+  link?: 'up' | 'down';
 }
 
 export interface Port {

@@ -26,6 +26,7 @@ export function statsBlock(cur: Snapshot, prev: Snapshot | undefined, clearScree
     tRecv += p.ipackets;
     tDrop += dropped;
     out.push(`Statistics for port ${p.port} ------------------------------`);
+    if (p.link) out.push(`  link ${p.link}`);
     out.push(line('Packets sent: ', p.opackets));
     out.push(line('Packets received: ', p.ipackets));
     out.push(line('Packets dropped: ', dropped));

@@ -19,6 +19,8 @@ function render(s: Snapshot): string {
   const reasons = ['txFail', 'txInvalid', 'badFrame', 'ringFull', 'imissed', 'noMbuf', 'ierrors'] as const;
   metric('tsfwd_port_dropped_packets_total', 'counter', 'Frames dropped, by reason.',
     s.ports.flatMap((p) => reasons.map((r): [string, number] => [`${pl(p)},reason="${r}"`, p.dropped[r]])));
+  const linked = s.ports.filter((p) => p.link !== undefined);
+  if (linked.length > 0) metric('tsfwd_port_link_up', 'gauge', 'Link state of ports that have one (net_memif): 1 up, 0 down.', linked.map((p) => [pl(p), p.link === 'up' ? 1 : 0]));
   const ll = (l: { lcore: number }): string => `lcore="${l.lcore}"`;
   metric('tsfwd_lcore_iterations_total', 'counter', 'Forwarding loop iterations (polls of all its queues).', s.lcores.map((l) => [ll(l), l.polls]));
   metric('tsfwd_lcore_idle_iterations_total', 'counter', 'Iterations in which no rx burst returned a frame (empty polls).', s.lcores.map((l) => [ll(l), l.emptyPolls]));

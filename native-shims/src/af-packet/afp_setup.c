@@ -10,7 +10,7 @@
 #include <arpa/inet.h>
 #include <linux/if_ether.h>
 #include "afp.h"
-#include "shim.h"
+#include "../shim.h"
 
 static struct afp_queue afp_queues[AFP_QUEUE_SLOTS];
 struct afp_bind afp_binds[AFP_BIND_SLOTS];

@@ -4,10 +4,10 @@
 // is one integer-only native call. Sent mbufs belong to the kernel until the
 // completion ring returns them: each tx call hands back the completed ones in
 // `done`, which this side returns to the pool.
-import type { Mempool } from '../mempool/mempool';
-import { XSK_IO, addressOf, errnoName, xskBind, xskRxIo, xskSetMbufs, xskTxIo, xskUnbind } from '../native';
-import { RX_NOMBUF, rxLine, sumStats } from './stats';
-import { Port, PortError, PortHandle, PortStats, RxWake } from './types';
+import type { Mempool } from '../../mempool/mempool';
+import { XSK_IO, addressOf, errnoName, xskBind, xskRxIo, xskSetMbufs, xskTxIo, xskUnbind } from '../../native';
+import { RX_NOMBUF, rxLine, sumStats } from '../stats';
+import { Port, PortError, PortHandle, PortStats, RxWake } from '../types';
 
 /** Frames per native call (XSK_MAX_BURST in xsk.h). */
 export const XSK_MAX_BURST = 512;

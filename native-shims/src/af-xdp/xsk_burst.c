@@ -4,7 +4,7 @@
  * index, release stores of ours (net/xdp/xsk_queue.h explains the pairing). */
 #include <errno.h>
 #include <sys/socket.h>
-#include "shim.h"
+#include "../shim.h"
 #include "xsk.h"
 
 #ifdef TSFWD_HAVE_XSK

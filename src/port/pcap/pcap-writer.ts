@@ -3,9 +3,9 @@
 // per burst that txBurst makes (write(2) through the shim: no allocation).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fdWrite } from '../native';
+import { fdWrite } from '../../native';
 import { PCAP_FILE_HDR_LEN, fileHeader } from './pcap-format';
-import { PortError } from './types';
+import { PortError } from '../types';
 
 /** Writes buf[0, len) to fd; false on an OS error (disk full): the caller counts oerrors. */
 export function writeAll(fd: number, buf: Uint8Array, len: number): boolean {

@@ -7,12 +7,12 @@
 // section 5), and rx drops datagrams from any host other than the remote.
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import { errnoName, udpBind, udpConnect, udpSocket } from '../native';
-import { VXLAN_HLEN, VXLAN_VNI_MAX } from '../net/vxlan';
-import { intArg } from './devargs';
-import { virtualMac } from './registry';
-import { statsBytesFor } from './stats';
-import { OpenContext, PortDriver, PortError, PortHandle } from './types';
+import { errnoName, udpBind, udpConnect, udpSocket } from '../../native';
+import { VXLAN_HLEN, VXLAN_VNI_MAX } from '../../net/vxlan';
+import { intArg } from '../devargs';
+import { virtualMac } from '../claims';
+import { statsBytesFor } from '../stats';
+import { OpenContext, PortDriver, PortError, PortHandle } from '../types';
 import { UdpPort, UdpState } from './udp-port';
 
 /** Receive buffer asked for: room for bursts while an lcore is busy elsewhere (capped by rmem_max without CAP_NET_ADMIN). */

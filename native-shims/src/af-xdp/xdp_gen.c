@@ -15,7 +15,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-#include "shim.h"
+#include "../shim.h"
 
 #define XDPGEN_MAX 64
 #define XDPGEN_FRAME_MAX 3000

@@ -2,7 +2,7 @@
  * registered once by afp_bind / afp_set_mbufs), count | -errno back. */
 #include <errno.h>
 #include "afp.h"
-#include "shim.h"
+#include "../shim.h"
 
 static int args3(napi_env env, napi_callback_info info, int32_t *a, int32_t *b, int32_t *c) {
   size_t argc = 3;

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include "shim.h"
+#include "../shim.h"
 
 #define VXLAN_HLEN 8
 #define ETH_HLEN 14 /* a shorter frame is not Ethernet: refused, as the peer's rx would */

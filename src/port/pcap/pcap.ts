@@ -17,17 +17,17 @@
 // type, open fails with one line. Like `tcpdump -r`, which prints what it
 // could read and then the error.
 import * as fs from 'node:fs';
-import { Mempool } from '../mempool/mempool';
-import { MBUF_META_WORDS, MBUF_TS_HI, MBUF_TS_LO } from '../mempool/layout';
-import { clockRealtime, memCopyBurst, memCopyRegister, memCopyUnregister } from '../native';
-import { boolArg } from './devargs';
-import { claim, virtualMac } from './registry';
+import { Mempool } from '../../mempool/mempool';
+import { MBUF_META_WORDS, MBUF_TS_HI, MBUF_TS_LO } from '../../mempool/layout';
+import { clockRealtime, memCopyBurst, memCopyRegister, memCopyUnregister } from '../../native';
+import { boolArg } from '../devargs';
+import { claim, virtualMac } from '../claims';
 import { ETHER_HDR_LEN, PCAP_REC_HDR_LEN, splitNsAt } from './pcap-format';
 import { IDX_LEN, IDX_OFF, IDX_TS_HI, IDX_TS_LO, IDX_WORDS, attachImage } from './pcap-image';
 import { CaptureError, loadCapture } from './pcap-load';
 import { cutTorn, openTx, txTarget, writeSome } from './pcap-writer';
-import { RX_BYTES, RX_ERRORS, RX_NOMBUF, RX_PACKETS, TX_BYTES, TX_ERRORS, TX_PACKETS, rxLine, statsBytesFor, sumStats, txLine } from './stats';
-import { OpenContext, Port, PortDriver, PortError, PortHandle, PortStats, RxWake } from './types';
+import { RX_BYTES, RX_ERRORS, RX_NOMBUF, RX_PACKETS, TX_BYTES, TX_ERRORS, TX_PACKETS, rxLine, statsBytesFor, sumStats, txLine } from '../stats';
+import { OpenContext, Port, PortDriver, PortError, PortHandle, PortStats, RxWake } from '../types';
 
 interface PcapState {
   /** Capture image, or null without rx_pcap. */

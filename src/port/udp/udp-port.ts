@@ -1,19 +1,19 @@
 // net_udp's Port: one L2 frame per UDP datagram, bursts moved by the shim's
-// recvmmsg/sendmmsg with iovecs into the mbufs' data rooms (native-shims/src/udp.c).
+// recvmmsg/sendmmsg with iovecs into the mbufs' data rooms (native-shims/src/udp/udp.c).
 // rx: the caller's mbufs are filled from the pool, the shim receives into
 // them, and this file keeps the valid ones (in arrival order) and returns the
 // rest to the pool. With VXLAN each datagram lands 8 bytes before the data
 // offset, so the header sits in headroom and the inner frame where an mbuf's
 // frame always starts.
 import * as os from 'node:os';
-import type { Mempool } from '../mempool/mempool';
-import { errnoName, udpCtxCreate, udpCtxFree, udpCtxSetMbufs, udpRx, udpTx } from '../native';
-import { ETH_HLEN } from '../net/headers';
-import { VXLAN_HLEN, vxlanVni } from '../net/vxlan';
+import type { Mempool } from '../../mempool/mempool';
+import { errnoName, udpCtxCreate, udpCtxFree, udpCtxSetMbufs, udpRx, udpTx } from '../../native';
+import { ETH_HLEN } from '../../net/headers';
+import { VXLAN_HLEN, vxlanVni } from '../../net/vxlan';
 import {
   RX_BYTES, RX_ERRORS, RX_MISSED, RX_NOMBUF, RX_OERRORS, RX_PACKETS, TX_BYTES, TX_ERRORS, TX_LATE, TX_PACKETS, rxLine, sumStats, txLine,
-} from './stats';
-import { Port, PortError, PortHandle, PortStats, RxWake } from './types';
+} from '../stats';
+import { Port, PortError, PortHandle, PortStats, RxWake } from '../types';
 
 /** What a net_udp handle's `state` holds (structured-cloneable). */
 export interface UdpState {

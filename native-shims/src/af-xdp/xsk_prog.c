@@ -11,8 +11,8 @@
 #include <stddef.h>
 #include <string.h>
 #include <unistd.h>
-#include "shim.h"
-#include "afp.h"
+#include "../shim.h"
+#include "../af-packet/afp.h"
 #include "xsk.h"
 
 #ifdef TSFWD_HAVE_XSK

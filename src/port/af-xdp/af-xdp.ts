@@ -3,7 +3,7 @@
 // mbufs and a received frame is sent from another net_af_xdp port by address.
 // One socket per queue (device queues start_queue .. start_queue+queue_count-1),
 // one XDP program per port redirecting those queues into the sockets (see
-// native-shims/src/xsk_prog.c), attached in native (driver) mode when the
+// native-shims/src/af-xdp/xsk_prog.c), attached in native (driver) mode when the
 // driver has it and in generic (skb) mode otherwise, unless xdp_mode= says.
 //
 // veth: native XDP works on the receiving end alone (attaching a program turns
@@ -12,13 +12,13 @@
 // veth with XDP (not our case) would need a program on this end too: ours is.
 import * as fs from 'node:fs';
 import { constants } from 'node:os';
-import type { Mempool } from '../mempool/mempool';
-import { addressOf, afpIfinfo, errnoName, XSK_CFG, XSK_XDP_MODE, xskAvailable, xskProgAttach, xskProgDetach, xskFill, xskQueueClose, xskQueueOpen } from '../native';
+import type { Mempool } from '../../mempool/mempool';
+import { addressOf, afpIfinfo, errnoName, XSK_CFG, XSK_XDP_MODE, xskAvailable, xskProgAttach, xskProgDetach, xskFill, xskQueueClose, xskQueueOpen } from '../../native';
 import { AfXdpPort, XskState } from './af-xdp-port';
-import { enumArg, intArg } from './devargs';
-import { claim } from './registry';
-import { rxLine, statsBytesFor, txLine } from './stats';
-import { OpenContext, PortDriver, PortError, PortHandle } from './types';
+import { enumArg, intArg } from '../devargs';
+import { claim } from '../claims';
+import { rxLine, statsBytesFor, txLine } from '../stats';
+import { OpenContext, PortDriver, PortError, PortHandle } from '../types';
 
 const { ENODEV, EPERM, EACCES, ENOMEM, ENOBUFS, EBUSY, EEXIST, EOPNOTSUPP, EINVAL, ENOSYS } = constants.errno;
 const ARPHRD_ETHER = 1;

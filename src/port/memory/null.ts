@@ -3,11 +3,11 @@
 // template copied in, so the cost of touching frame data is measured too.
 // With count=N rx stops after exactly N frames (count=0: a tx-only port), so
 // a run has a known total to check every counter against.
-import { Mempool } from '../mempool/mempool';
-import { boolArg, intArg } from './devargs';
-import { virtualMac } from './registry';
-import { RX_BYTES, RX_NOMBUF, RX_PACKETS, TX_BYTES, TX_PACKETS, rxLine, statsBytesFor, sumStats, txLine } from './stats';
-import { OpenContext, Port, PortDriver, PortError, PortHandle, PortStats, RxWake } from './types';
+import { Mempool } from '../../mempool/mempool';
+import { boolArg, intArg } from '../devargs';
+import { virtualMac } from '../claims';
+import { RX_BYTES, RX_NOMBUF, RX_PACKETS, TX_BYTES, TX_PACKETS, rxLine, statsBytesFor, sumStats, txLine } from '../stats';
+import { OpenContext, Port, PortDriver, PortError, PortHandle, PortStats, RxWake } from '../types';
 
 interface NullState { size: number; copy: boolean; count: number }
 

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include "shim.h"
+#include "../shim.h"
 
 /* (family 4|6, "numeric address", port) -> sockaddr; 0 | -EINVAL (inet_pton(3)) */
 int tsfwd_sockaddr_from(napi_env env, napi_value fam, napi_value addr, napi_value port,

@@ -12,12 +12,12 @@
 // PACKET_VNET_HDR (which rx needs for checksum offsets) applies to both ways.
 import * as fs from 'node:fs';
 import { constants } from 'node:os';
-import { AFP_CFG, afpIfinfo, afpQueueClose, afpQueueOpen, errnoName } from '../native';
+import { AFP_CFG, afpIfinfo, afpQueueClose, afpQueueOpen, errnoName } from '../../native';
 import { AfPacketPort, AfpState } from './af-packet-port';
-import { boolArg, enumArg, intArg } from './devargs';
-import { claim } from './registry';
-import { statsBytesFor } from './stats';
-import { OpenContext, PortDriver, PortError, PortHandle } from './types';
+import { boolArg, enumArg, intArg } from '../devargs';
+import { claim } from '../claims';
+import { statsBytesFor } from '../stats';
+import { OpenContext, PortDriver, PortError, PortHandle } from '../types';
 
 /** Default mode: the faster one on veth, measured with `npm run bench -- fwd loop` (bench/fwd.bench.ts, bench/loop.bench.ts). */
 export const AFP_DEFAULT_MODE = 'mmap';

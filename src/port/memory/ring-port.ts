@@ -3,12 +3,12 @@
 // peer=<other net_ring device> two ports are joined crosswise, like a cable.
 // Rings are named after the port that receives from them and created by
 // whichever of the two opens first.
-import { Mempool } from '../mempool/mempool';
-import { Ring } from '../ring/ring';
-import { intArg } from './devargs';
-import { virtualMac } from './registry';
-import { RX_BYTES, RX_PACKETS, TX_BYTES, TX_PACKETS, rxLine, statsBytesFor, sumStats, txLine } from './stats';
-import { OpenContext, Port, PortDriver, PortError, PortHandle, PortStats, RxWake } from './types';
+import { Mempool } from '../../mempool/mempool';
+import { Ring } from '../../ring/ring';
+import { intArg } from '../devargs';
+import { virtualMac } from '../claims';
+import { RX_BYTES, RX_PACKETS, TX_BYTES, TX_PACKETS, rxLine, statsBytesFor, sumStats, txLine } from '../stats';
+import { OpenContext, Port, PortDriver, PortError, PortHandle, PortStats, RxWake } from '../types';
 
 interface RingState { rx: SharedArrayBuffer; tx: SharedArrayBuffer }
 

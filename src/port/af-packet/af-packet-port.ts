@@ -4,10 +4,10 @@
 // integer-only native call and touches no mempool line. The caller's burst
 // arrays are registered lazily, again only when a different array object is
 // passed (identity check), because unwrapping a TypedArray costs ~50 ns a call.
-import type { Mempool } from '../mempool/mempool';
-import { afpBind, afpRx, afpSetMbufs, afpTx, afpUnbind, errnoName } from '../native';
-import { RX_NOMBUF, rxLine, sumStats, txLine } from './stats';
-import { Port, PortError, PortHandle, PortStats, RxWake } from './types';
+import type { Mempool } from '../../mempool/mempool';
+import { afpBind, afpRx, afpSetMbufs, afpTx, afpUnbind, errnoName } from '../../native';
+import { RX_NOMBUF, rxLine, sumStats, txLine } from '../stats';
+import { Port, PortError, PortHandle, PortStats, RxWake } from '../types';
 
 /** Frames per native call (AFP_MAX_BURST in afp.h; a test checks they agree). */
 export const AFP_MAX_BURST = 512;

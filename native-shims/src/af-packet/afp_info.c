@@ -6,7 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include "afp.h"
-#include "shim.h"
+#include "../shim.h"
 
 /* afp_ifinfo(name, out Int32Array(9)) -> 0 | -errno
  * out: ifindex, mtu, ARPHRD type, 6 MAC bytes; in the caller's netns. */
