@@ -5,6 +5,7 @@
 import { quote } from '../eal/quote';
 import type { Mempool } from '../mempool/mempool';
 import { Devargs, parseDevargs } from './devargs';
+import { openMaybeInNetns } from './netns-open';
 import { Port, PortDriver, PortError, PortHandle, PortStats, RxWake } from './types';
 
 const DRIVERS: Record<string, () => PortDriver> = {
@@ -67,7 +68,7 @@ export async function openPort(devargs: string, opts: OpenOptions): Promise<Port
   if (openNames.has(name)) throw new PortError(`${name}: device is already open`);
   let handle: PortHandle;
   try {
-    handle = await drv.open({ id: opts.id, name, args, pool: opts.pool });
+    handle = await openMaybeInNetns(drv, { id: opts.id, name, args, pool: opts.pool });
   } catch (e) {
     releaseClaims(name);
     throw e;
