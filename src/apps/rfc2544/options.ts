@@ -56,7 +56,7 @@ function bits(s: string): number {
 
 export function parseRfc2544Options(argv: readonly string[]): Rfc2544Options {
   const o: Rfc2544Options = {
-    txPort: 0, rxPort: 1, sizes: RFC2544_SIZES, trial: 1, final: 5, warmup: 0.25, loss: [0, 0.5], precision: 2,
+    txPort: 0, rxPort: 1, sizes: RFC2544_SIZES, trial: 0.5, final: 2, warmup: 0.1, loss: [0, 0.5], precision: 2,
     maxRate: 100, maxRatePct: true, minRate: 1000, lineRate: 10e9, latencyAt: [10, 50, 90], json: false, maxTrials: 40, maxLagMs: 10,
   };
   const a = new Args(argv);
@@ -134,9 +134,9 @@ export const RFC2544_USAGE: Usage = {
       ['--tx-port P', 'port id that sends (default 0: the first --vdev)'],
       ['--rx-port Q', 'port id that receives (default 1: the second --vdev)'],
       ['--sizes N,N,...', `frame sizes counting the FCS, ${MIN_SIZE}..${MAX_SIZE} (default ${RFC2544_SIZES.join(',')})`],
-      ['--trial S', 'seconds per search trial (default 1)'],
-      ['--final S', 'seconds of the confirmation trial at each found rate (default 5; 0 = none)'],
-      ['--warmup S', 'seconds of traffic at the trial rate before each trial, not counted (default 0.25)'],
+      ['--trial S', 'seconds per search trial (default 0.5)'],
+      ['--final S', 'seconds of the confirmation trial at each found rate (default 2; 0 = none)'],
+      ['--warmup S', 'seconds of traffic at the trial rate before each trial, not counted (default 0.1)'],
       ['--loss L,L,...', 'loss targets in percent: 0 is the NDR, the others PDRs (default 0,0.5%)'],
       ['--precision P%', 'a search stops when its bounds are within P% (default 2%); also the generator shortfall that marks a trial generator-limited'],
       ['--max-rate PPS|P%', 'first and highest rate tried, pps or percent of --line-rate (default 100%: the generator finds its own ceiling)'],

@@ -55,6 +55,8 @@ export async function runRfc2544(argv: string[]): Promise<number> {
     sinkPoll: eal.pollGiven ? eal.poll : defaultPoll('interrupt'),
     precision: o.precision, maxLagMs: o.maxLagMs, aborted: () => aborted,
   };
+  // Unicast to the rx port's MAC, as RFC 2544's test frames are (a bridge floods it until it learns, which it never does: s0 does not send).
+  setup.ctl.setMac(o.txPort, 'dst', [...ports[o.rxPort].mac].map((b) => b.toString(16).padStart(2, '0')).join(':'));
   const results: SizeResult[] = [];
   const t0 = Date.now();
   let failure: Error | undefined;

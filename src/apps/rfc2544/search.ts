@@ -96,7 +96,10 @@ export class RateSearch {
       const prev = this.trials[this.trials.length - 2];
       if (prev && prev.stalled && prev.rate === r.rate && prev.kind === r.kind) r.stalled = false;
     }
-    if (r.limited) {
+    // A trial at the ceiling that the generator could not reach lowers the ceiling to what
+    // it reached; one in the middle of a search (a busy machine) is retried once first.
+    const again = this.trials.length >= 2 && this.trials[this.trials.length - 2].limited && this.trials[this.trials.length - 2].rate === r.rate;
+    if (r.limited && (r.rate >= this.ceiling * (1 - this.opts.precision / 100) || again)) {
       // What the generator reached, a little under, so the next trial is within its reach.
       const reach = Math.floor(Math.min(r.txRate, r.rate) * (1 - this.opts.precision / 200));
       this.ceiling = Math.max(this.opts.minRate, Math.min(this.ceiling, reach));
