@@ -168,7 +168,7 @@ export class RateSearch {
     // rather than halving the wide interval up to top.
     const from = this.guessAt.get(t);
     if (from !== undefined && from >= 0 && from < this.trials.length) {
-      const since = this.trials.slice(from).filter((r) => !r.limited);
+      const since = this.trials.slice(from).filter((r) => !r.limited && !(r.stalled && !this.passes(r, t)));
       if (since.length > 0 && since.every((r) => this.passes(r, t))) {
         const up = lo.rate * (1 + p * 2 ** (since.length - 1));
         if (up < (lo.rate + top) / 2) return search(up);
