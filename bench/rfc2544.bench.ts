@@ -67,7 +67,7 @@ export async function rfc2544Bench(o: BenchOptions): Promise<BenchReport> {
   });
   const markdown = [
     `RFC 2544 search (tsfwd rfc2544) through each forwarder in gen -> fwd -> sink on veths: per frame size (FCS counted), ` +
-      `NDR kpps / PDR(0.5%) kpps / latency p50, p99 in µs at 50% of the PDR. Trials of ${o.seconds} s after 0.25 s of warm-up, ` +
+      `NDR kpps / PDR(0.5%) kpps / latency p50, p99 in µs at 50% of the PDR. Trials of ${o.seconds} s after 0.1 s of warm-up (rfc2544's default), ` +
       `confirmations of ${2 * o.seconds} s, precision 2%. Generator and sink (one tsfwd process) on CPU ${o.cpus[0]}, forwarder on CPU ${o.cpus[1]}. ` +
       '! = even the lowest rate lost frames; ^ = the generator\'s ceiling, not the forwarder\'s. The full per-trial record is in rfc2544.json.',
     '', table(['forwarder', ...SIZES.map((s) => `${s} B`)], rows),
