@@ -17,6 +17,7 @@ import { mempoolBench } from './mempool.bench';
 import { BenchOptions, BenchReport } from './options';
 import { pollBench } from './poll.bench';
 import { portsBench } from './ports.bench';
+import { rfc2544Bench } from './rfc2544.bench';
 import { ringBench } from './ring.bench';
 import { udpBench } from './udp.bench';
 
@@ -34,6 +35,7 @@ const SCENARIOS: Record<string, (o: BenchOptions) => Promise<BenchReport>> = {
   gc: gcBench,
   poll: pollBench,
   memif: memifBench,
+  rfc2544: rfc2544Bench,
 };
 
 export const SCENARIO_NAMES = Object.keys(SCENARIOS);
@@ -62,6 +64,7 @@ export async function runBench(argv: string[]): Promise<number> {
   if (names.includes('ring')) wants.add('dpdkTest');
   if (names.includes('fwd')) { wants.add('testpmd'); wants.add('trafgen'); }
   if (names.includes('loop')) wants.add('testpmd');
+  if (names.includes('rfc2544')) wants.add('testpmd');
   installMissing([...wants].map((k) => TOOLS[k]), log);
   let failed = 0;
   for (const name of names) {
@@ -101,7 +104,8 @@ export const BENCH_USAGE: Usage = {
     'udp: net_udp; fwd: gen -> fwd -> sink, tsfwd vs Linux bridge vs dpdk-testpmd, xdp-live and trafgen generators; ' +
     'loop: --tx-first, tsfwd vs testpmd; gc: no GC under load; poll: busy vs adaptive vs interrupt l2fwd (idle CPU, saturation pps, ' +
     'p99 latency at ~10% load, tsfwd demo x3; windows of at least 3 s); memif: testpmd loop with tsfwd vs testpmd forwarding, ' +
-    'pktgen -> l2fwd -> sink over memif. fwd, loop, gc, udp and poll need root (skipped otherwise); ' +
+    'pktgen -> l2fwd -> sink over memif; rfc2544: the NDR/PDR search through tsfwd l2fwd, the bridge and testpmd ' +
+    '(--seconds = trial length). fwd, loop, gc, udp, poll, memif and rfc2544 need root (skipped otherwise); ' +
     'as root, missing comparators are installed with apt-get. Writes bench/results/*.md, *.json, *.svg.',
   sections: [{
     title: 'Options', options: [

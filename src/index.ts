@@ -24,3 +24,8 @@ export { withNetns } from './topo/netns';
 export { getOffloads, setOffloads, OFFLOAD_ALIASES } from './topo/offload';
 export { makePlan, assignTxQueues, MAX_RX_QUEUE_PER_LCORE } from './apps/l2fwd/plan';
 export type { Plan, RxQueue, ConfigTuple } from './apps/l2fwd/plan';
+export { RateSearch } from './apps/rfc2544/search';
+export type { SearchOptions, TrialRecord, TargetResult, NextTrial } from './apps/rfc2544/search';
+export { runTrial } from './apps/rfc2544/trial';
+export type { TrialSetup, TrialResult } from './apps/rfc2544/trial';
+export { parseRfc2544Options, lineRatePps, RFC2544_SIZES } from './apps/rfc2544/options';

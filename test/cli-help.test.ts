@@ -34,6 +34,7 @@ const COMMANDS: [cmd: string, parsers: string[]][] = [
   ['pipeline', [EAL, 'src/apps/l2fwd/options.ts']],
   ['pktgen', [EAL, 'src/cli/pktgen.ts']],
   ['sink', [EAL, 'src/cli/sink.ts']],
+  ['rfc2544', [EAL, 'src/apps/rfc2544/options.ts']],
   ['topo', ['src/cli/topo.ts']],
   ['demo', ['src/cli/demo.ts']],
   ['bench', ['bench/run.ts']],
@@ -80,5 +81,5 @@ test('tsfwd --help lists every command with its synopsis; help NAME for an unkno
   assert.match(r.stdout, /tsfwd <command> --help/);
   const bad = run('help', 'nope');
   assert.equal(bad.status, 2);
-  assert.equal(bad.stderr, "tsfwd: help: unknown command 'nope' (commands: l2fwd, pipeline, pktgen, sink, topo, demo, bench)\n");
+  assert.equal(bad.stderr, "tsfwd: help: unknown command 'nope' (commands: l2fwd, pipeline, pktgen, sink, rfc2544, topo, demo, bench)\n");
 });

@@ -343,7 +343,7 @@ test('errors are one line and leave nothing open', { skip, timeout: 30_000 }, as
       [`net_af_packet0,iface=${d},framesz=3072`, 'net_af_packet0: devarg blocksz=4096 must be a multiple of framesz=3072'],
       [`net_af_packet0,iface=${d},framecnt=9`, 'net_af_packet0: devarg framecnt=9 must be a multiple of 2 (frames per block, blocksz/framesz)'],
       [`net_af_packet0,iface=${d},framesz=1024`, `net_af_packet0: devarg framesz=1024 is too small for MTU 1500 of '${d}' (needs at least 1600)`],
-      [`net_af_packet0,iface=${d},bogus=1`, 'net_af_packet0: unknown devarg \'bogus\' (net_af_packet takes: iface, qpairs, mode, fanout_mode, framesz, blocksz, framecnt, qdisc_bypass)'],
+      [`net_af_packet0,iface=${d},bogus=1`, 'net_af_packet0: unknown devarg \'bogus\' (net_af_packet takes: iface, qpairs, mode, fanout_mode, framesz, blocksz, framecnt, qdisc_bypass, netns)'],
     ];
     for (const [devargs, msg] of cases) {
       await assert.rejects(open(w.nsF, devargs, pool, 0), (e: Error) => { assert.equal(e.message, msg); return true; });

@@ -237,7 +237,7 @@ test('net_udp: open errors are one exact line and leave nothing open', { skip },
     ['net_udp0,local=[fd00::1]:4789,remote=[::1]:4790', 'net_udp0: local [fd00::1]:4789 is not an address of this host'],
     ['net_udp0,local=127.0.0.1:4792,remote=10.9.9.9:4789', 'net_udp0: cannot connect to remote 10.9.9.9:4789: ENETUNREACH'],
     ['net_udp0,local=127.0.0.1:4792,remote=10.9.9.9:4789,vni=1', 'net_udp0: cannot connect to remote 10.9.9.9:4789: ENETUNREACH'],
-    ['net_udp0,local=127.0.0.1:4792,remote=127.0.0.1:4789,vni=1,mtu=9000', "net_udp0: unknown devarg 'mtu' (net_udp takes: local, remote, vni)"],
+    ['net_udp0,local=127.0.0.1:4792,remote=127.0.0.1:4789,vni=1,mtu=9000', "net_udp0: unknown devarg 'mtu' (net_udp takes: local, remote, vni, netns)"],
   ];
   try {
     for (const [d, msg, p] of cases) {

@@ -5,15 +5,18 @@
 //
 // The interface list comes from /proc/self/net/dev, which shows the network
 // namespace this process is in (sysfs would show the namespace of whoever
-// mounted it, which differs under `nsenter --net`).
+// mounted it, which differs under `nsenter --net`). A port opened with
+// `netns=NAME` is looked for in that namespace (the thread steps in to read it).
 import * as fs from 'node:fs';
 import { parseDevargs } from '../port/devargs';
+import { NETNS_DIR, withNetns } from '../topo/netns';
 
 const PERIOD_MS = 250;
 
 export function interfacesNow(): Set<string> {
   const names = new Set<string>();
-  for (const line of fs.readFileSync('/proc/self/net/dev', 'utf8').split('\n')) {
+  // thread-self: inside withNetns() only this thread has moved.
+  for (const line of fs.readFileSync('/proc/thread-self/net/dev', 'utf8').split('\n')) {
     const m = /^\s*([^:\s]+):/.exec(line);
     if (m) names.add(m[1]);
   }
@@ -22,13 +25,14 @@ export function interfacesNow(): Set<string> {
 
 export class LinkWatch {
   private readonly timer: NodeJS.Timeout | undefined;
-  private readonly watched: { port: number; name: string; iface: string; gone: boolean }[] = [];
+  private readonly watched: { port: number; name: string; iface: string; netns: string | undefined; gone: boolean }[] = [];
 
   /** `vdevs` in port order; `names` the ports' names. */
   constructor(vdevs: readonly string[], names: readonly string[], private readonly say: (line: string) => void) {
     vdevs.forEach((v, port) => {
-      const iface = parseDevargs(v).args.get('iface');
-      if (iface) this.watched.push({ port, name: names[port], iface, gone: false });
+      const args = parseDevargs(v).args;
+      const iface = args.get('iface');
+      if (iface) this.watched.push({ port, name: names[port], iface, netns: args.get('netns'), gone: false });
     });
     if (this.watched.length > 0) {
       this.timer = setInterval(() => this.check(), PERIOD_MS);
@@ -38,14 +42,22 @@ export class LinkWatch {
 
   /** Reports every watched interface that is gone and was not reported yet. */
   check(): void {
-    let now: Set<string>;
-    try {
-      now = interfacesNow();
-    } catch {
-      return; // no /proc: nothing to say
-    }
+    const seen = new Map<string | undefined, Set<string> | null>();
     for (const w of this.watched) {
-      if (w.gone || now.has(w.iface)) continue;
+      if (w.gone) continue;
+      let now = seen.get(w.netns);
+      if (now === undefined) {
+        try {
+          // A namespace deleted mid-run took its interfaces with it.
+          now = w.netns === undefined ? interfacesNow()
+            : fs.existsSync(`${NETNS_DIR}/${w.netns}`) ? withNetns(w.netns, interfacesNow) : new Set<string>();
+        } catch {
+          // No /proc, or setns refused once capabilities were dropped: nothing to say.
+          now = null;
+        }
+        seen.set(w.netns, now);
+      }
+      if (now === null || now.has(w.iface)) continue;
       w.gone = true;
       this.say(`port ${w.port} (${w.name}): interface ${w.iface} is gone: the port can no longer send or receive`);
     }

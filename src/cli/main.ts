@@ -7,6 +7,8 @@ import { runForwarder } from './forward';
 import { TOPO_USAGE, runTopo } from './topo';
 import { PKTGEN_USAGE, runPktgen } from './pktgen';
 import { SINK_USAGE, runSink } from './sink';
+import { RFC2544_USAGE } from '../apps/rfc2544/options';
+import { runRfc2544 } from '../apps/rfc2544/run';
 import { Usage, formatUsage, wantsHelp } from './usage';
 
 /** Each command's usage, kept beside its parser; bench's is loaded only when asked for. */
@@ -15,6 +17,7 @@ const USAGES: Record<string, () => Usage> = {
   pipeline: () => PIPELINE_USAGE,
   pktgen: () => PKTGEN_USAGE,
   sink: () => SINK_USAGE,
+  rfc2544: () => RFC2544_USAGE,
   topo: () => TOPO_USAGE,
   demo: () => DEMO_USAGE,
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -72,6 +75,9 @@ export async function main(argv: string[]): Promise<void> {
         return;
       case 'sink':
         process.exitCode = await runSink(rest);
+        return;
+      case 'rfc2544':
+        process.exitCode = await runRfc2544(rest);
         return;
       case 'topo':
         process.exitCode = await runTopo(rest);

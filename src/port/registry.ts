@@ -8,6 +8,7 @@ import { quote } from '../eal/quote';
 import type { Mempool } from '../mempool/mempool';
 import { releaseClaims } from './claims';
 import { Devargs, parseDevargs } from './devargs';
+import { openMaybeInNetns } from './netns-open';
 import { Port, PortDriver, PortError, PortHandle, PortStats, RxWake } from './types';
 
 export { claim, virtualMac } from './claims';
@@ -59,7 +60,7 @@ export async function openPort(devargs: string, opts: OpenOptions): Promise<Port
   if (openNames.has(name)) throw new PortError(`${name}: device is already open`);
   let handle: PortHandle;
   try {
-    handle = await drv.open({ id: opts.id, name, args, pool: opts.pool });
+    handle = await openMaybeInNetns(drv, { id: opts.id, name, args, pool: opts.pool });
   } catch (e) {
     releaseClaims(name);
     throw e;

@@ -143,7 +143,7 @@ function openError(name: string, iface: string, step: number, errno: number): Po
 
 export const driver: PortDriver = {
   name: 'net_af_packet',
-  keys: ['iface', 'qpairs', 'mode', 'fanout_mode', 'framesz', 'blocksz', 'framecnt', 'qdisc_bypass'],
+  keys: ['iface', 'qpairs', 'mode', 'fanout_mode', 'framesz', 'blocksz', 'framecnt', 'qdisc_bypass', 'netns'],
   required: ['iface'],
   open,
   attach: (h, pool) => new AfPacketPort(h, pool),

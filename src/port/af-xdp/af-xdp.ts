@@ -177,7 +177,7 @@ function queueError(name: string, c: Config, devQueue: number, step: number, err
 
 export const driver: PortDriver = {
   name: 'net_af_xdp',
-  keys: ['iface', 'start_queue', 'queue_count', 'mode', 'busy_budget', 'xdp_mode'],
+  keys: ['iface', 'start_queue', 'queue_count', 'mode', 'busy_budget', 'xdp_mode', 'netns'],
   required: ['iface'],
   open,
   attach: (h, pool) => new AfXdpPort(h, pool),

@@ -47,7 +47,7 @@ function bindError(dev: string, local: HostPort, errno: number): PortError {
 
 export const driver: PortDriver = {
   name: 'net_udp',
-  keys: ['local', 'remote', 'vni'],
+  keys: ['local', 'remote', 'vni', 'netns'],
   required: ['local', 'remote'],
   open(ctx: OpenContext): PortHandle {
     const dev = ctx.name;
