@@ -13,6 +13,7 @@ export type { LaunchOptions, LcoreResult } from './eal/launch';
 export { stopped } from './eal/app';
 export type { LcoreContext, LcoreFunction, AppRef } from './eal/app';
 export { parseCoreList, parseCoreMask, formatCoreList, UsageError } from './eal/corelist';
+export { autoLcores, cgroupCpuset, intersectLcores } from './eal/auto-lcores';
 export { setAffinity, getAffinity, currentCpu } from './native';
 export { dropCapabilities, dropAfterOpen, capsNeededAfterOpen, bpfFdCallCap, readCaps, CAP_NAMES, ANALYSED_DRIVERS } from './eal/privileges';
 export type { CapName, CapNeed, CapSets, PrivCommand } from './eal/privileges';

@@ -82,6 +82,7 @@ export async function runForwarder(argv: string[], mode: Mode): Promise<number> 
     const plan = makePlan(nbQueues, opt.portmask, rxLcores, opt.rxPerLcore, opt.portmap, opt.config);
     const txQueues = mode === 'l2fwd' ? assignTxQueues(l2fwdTxPorts(plan), nbQueues, rxLcores) : [];
     const pp = mode === 'pipeline' ? pipelinePlan(plan, nbQueues, txLcores) : undefined;
+    if (eal.autoNote) say(eal.autoNote);
     say(`MAC updating ${opt.macUpdating ? 'enabled' : 'disabled'}`);
     for (const notice of plan.notices) say(notice);
     for (const p of plan.ports) say(`Port ${p}, MAC address: ${macStr(ports[p].mac)} (${ports[p].name})`);

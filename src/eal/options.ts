@@ -4,6 +4,7 @@
 import { Args } from '../cli/args';
 import type { OptionHelp } from '../cli/usage';
 import { driverNames } from '../port/registry';
+import { autoLcores } from './auto-lcores';
 import { UsageError, parseCoreList, parseCoreMask } from './corelist';
 import { PollConfig, PollModeName, defaultPoll, parsePollMode } from './poll-mode';
 import { quote } from './quote';
@@ -11,6 +12,8 @@ import { quote } from './quote';
 export interface EalOptions {
   /** lcore ids (= CPUs), from -l or -c. */
   lcores: number[];
+  /** With `-l auto`: one line saying which CPUs were found where (for the run's log). */
+  autoNote?: string;
   /** --vdev devargs, in order: port ids follow this order. */
   vdevs: string[];
   /** Number of mbufs (--mbufs), or undefined for the application's default. */
@@ -32,7 +35,8 @@ const IGNORED_FLAGS = new Set(['--no-pci', '--no-huge', '--no-telemetry', '--no-
 
 /** One line per option parseEal accepts (test/cli-help.test.ts checks): add a line with each new option. */
 export const EAL_HELP: readonly OptionHelp[] = [
-  ['-l, --lcores CORELIST', 'lcores (= CPUs) to run on, e.g. -l 1 or -l 0-1 (default 0)'],
+  ['-l, --lcores CORELIST|auto', 'lcores (= CPUs) to run on, e.g. -l 1 or -l 0-1 (default 0); auto: every CPU of this process\'s affinity ' +
+    'that its cgroup\'s cpuset allows (a pod\'s CPUs, a taskset)'],
   ['-c COREMASK', 'the same as a hex mask, e.g. -c 0x3'],
   ['--vdev DEVARGS', `a port in DPDK devargs syntax, e.g. net_af_packet0,iface=veth0; repeatable, port ids follow the order; ` +
     `drivers: ${driverNames().join(', ')} (an unknown devarg is refused with the list its driver takes)`],
@@ -50,13 +54,16 @@ export function parseEal(argv: readonly string[], cmd: string, pollMode: PollMod
   const poll = defaultPoll(pollMode);
   let pollGiven = false;
   let lcores: number[] | undefined;
+  let autoNote: string | undefined;
   const vdevs: string[] = [];
   let mbufs: number | undefined;
   const a = new Args(argv);
   for (let o = a.next(); o !== undefined; o = a.next()) {
     if (o === '-l' || o === '--lcores') {
       if (lcores) throw new UsageError(`${cmd}: give the cores once, with -l or -c`);
-      lcores = parseCoreList(a.value(o));
+      const v = a.value(o);
+      if (v === 'auto') ({ lcores, note: autoNote } = autoLcores(cmd));
+      else lcores = parseCoreList(v);
     } else if (o === '-c') {
       if (lcores) throw new UsageError(`${cmd}: give the cores once, with -l or -c`);
       lcores = parseCoreMask(a.value(o));
@@ -69,5 +76,5 @@ export function parseEal(argv: readonly string[], cmd: string, pollMode: PollMod
     else if (IGNORED_FLAGS.has(o)) continue;
     else throw new UsageError(`${cmd}: unknown EAL option ${quote(o)} (application options go after --)`);
   }
-  return { lcores: lcores ?? [0], vdevs, mbufs, poll, pollGiven };
+  return { lcores: lcores ?? [0], autoNote, vdevs, mbufs, poll, pollGiven };
 }
