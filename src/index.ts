@@ -14,6 +14,8 @@ export { stopped } from './eal/app';
 export type { LcoreContext, LcoreFunction, AppRef } from './eal/app';
 export { parseCoreList, parseCoreMask, formatCoreList, UsageError } from './eal/corelist';
 export { autoLcores, cgroupCpuset, intersectLcores } from './eal/auto-lcores';
+export { RunHealth } from './cli/health';
+export type { Health } from './cli/health';
 export { setAffinity, getAffinity, currentCpu } from './native';
 export { dropCapabilities, dropAfterOpen, capsNeededAfterOpen, bpfFdCallCap, readCaps, CAP_NAMES, ANALYSED_DRIVERS } from './eal/privileges';
 export type { CapName, CapNeed, CapSets, PrivCommand } from './eal/privileges';

@@ -7,6 +7,7 @@
 // namespace this process is in (sysfs would show the namespace of whoever
 // mounted it, which differs under `nsenter --net`).
 import * as fs from 'node:fs';
+import { IFF_RUNNING, IFF_UP, errnoName, linkFlags } from '../native';
 import { parseDevargs } from '../port/devargs';
 
 const PERIOD_MS = 250;
@@ -49,6 +50,17 @@ export class LinkWatch {
       w.gone = true;
       this.say(`port ${w.port} (${w.name}): interface ${w.iface} is gone: the port can no longer send or receive`);
     }
+  }
+
+  /** Why some port's interface cannot carry frames now (gone, down, no carrier), or undefined if all can: for /readyz. */
+  notUp(): string | undefined {
+    for (const w of this.watched) {
+      const f = linkFlags(w.iface);
+      const why = f < 0 ? (f === -19 ? 'is gone' : `cannot be read (${errnoName(-f)})`)
+        : (f & IFF_UP) === 0 ? 'is down' : (f & IFF_RUNNING) === 0 ? 'has no carrier' : undefined;
+      if (why) return `port ${w.port} (${w.name}): interface ${w.iface} ${why}`;
+    }
+    return undefined;
   }
 
   close(): void {
