@@ -16,6 +16,7 @@ export { parseCoreList, parseCoreMask, formatCoreList, UsageError } from './eal/
 export { autoLcores, cgroupCpuset, intersectLcores } from './eal/auto-lcores';
 export { RunHealth } from './cli/health';
 export type { Health } from './cli/health';
+export { waitForInterfaces } from './cli/port-wait';
 export { setAffinity, getAffinity, currentCpu } from './native';
 export { dropCapabilities, dropAfterOpen, capsNeededAfterOpen, bpfFdCallCap, readCaps, CAP_NAMES, ANALYSED_DRIVERS } from './eal/privileges';
 export type { CapName, CapNeed, CapSets, PrivCommand } from './eal/privileges';

@@ -73,7 +73,7 @@ export async function runForwarder(argv: string[], mode: Mode): Promise<number> 
   const n = eal.mbufs ?? Math.max(8192, rxQueues * (2 * opt.burst + 1024) + nbLcores * 384 + ringSlots);
   const pool = Mempool.create({ n, cacheSize: Math.min(256, Math.floor(n / 1.5)) });
 
-  const ports = await openPorts(eal.vdevs, pool);
+  const ports = await openPorts(eal.vdevs, pool, eal.portWait);
 
   let metrics: Server | undefined;
   const links = new LinkWatch(eal.vdevs, ports.map((p) => p.name), say);

@@ -20,6 +20,8 @@ export interface EalOptions {
   mbufs?: number;
   /** --poll-mode, --empty-polls, --max-sleep-us. */
   poll: PollConfig;
+  /** --port-wait: seconds to wait for the interfaces the ports name before opening them (0: not at all). */
+  portWait: number;
   /** True if any of the poll options was given (a command that cannot honour them refuses them). */
   pollGiven: boolean;
 }
@@ -44,6 +46,8 @@ export const EAL_HELP: readonly OptionHelp[] = [
   ['--poll-mode busy|adaptive|interrupt', 'what an lcore does when its queues are empty: spin (busy), nap growing to --max-sleep-us (adaptive), or block until a queue has frames (interrupt); default busy, sink: interrupt'],
   ['--empty-polls N', 'empty polls before an lcore naps or blocks, 1..16777216 (default 512)'],
   ['--max-sleep-us U', 'longest adaptive nap in µs, 1..1000000 (default 1000)'],
+  ['--port-wait SECONDS', 'wait up to SECONDS, 0..3600, for the interfaces that net_af_packet/net_af_xdp iface= name to exist before opening ports ' +
+    '(a pod\'s Multus interfaces may come up after the container starts); default 0: a missing interface is an error at once'],
   ['-h, --help', "this command's usage"],
   [[...IGNORED_FLAGS].join(', '), 'accepted and ignored (DPDK compatibility)'],
   [`${[...IGNORED_WITH_VALUE].join(', ')} VALUE`, 'accepted with their value and ignored (DPDK compatibility)'],
@@ -57,6 +61,7 @@ export function parseEal(argv: readonly string[], cmd: string, pollMode: PollMod
   let autoNote: string | undefined;
   const vdevs: string[] = [];
   let mbufs: number | undefined;
+  let portWait = 0;
   const a = new Args(argv);
   for (let o = a.next(); o !== undefined; o = a.next()) {
     if (o === '-l' || o === '--lcores') {
@@ -69,6 +74,7 @@ export function parseEal(argv: readonly string[], cmd: string, pollMode: PollMod
       lcores = parseCoreMask(a.value(o));
     } else if (o === '--vdev') vdevs.push(a.value(o));
     else if (o === '--mbufs') mbufs = a.int(o, 64, 1 << 24);
+    else if (o === '--port-wait') portWait = a.int(o, 0, 3600);
     else if (o === '--poll-mode') { poll.mode = parsePollMode(a.value(o), cmd); pollGiven = true; }
     else if (o === '--empty-polls') { poll.emptyPolls = a.int(o, 1, 1 << 24); pollGiven = true; }
     else if (o === '--max-sleep-us') { poll.maxSleepUs = a.int(o, 1, 1_000_000); pollGiven = true; }
@@ -76,5 +82,5 @@ export function parseEal(argv: readonly string[], cmd: string, pollMode: PollMod
     else if (IGNORED_FLAGS.has(o)) continue;
     else throw new UsageError(`${cmd}: unknown EAL option ${quote(o)} (application options go after --)`);
   }
-  return { lcores: lcores ?? [0], autoNote, vdevs, mbufs, poll, pollGiven };
+  return { lcores: lcores ?? [0], autoNote, vdevs, mbufs, portWait, poll, pollGiven };
 }
