@@ -112,7 +112,8 @@ test('the DaemonSet\'s command line forwards the smoke Jobs\' frames net1 -> net
       const sinkArgv = expandedArgs(container('Job', 'tsfwd-smoke-sink'), configMaps);
       const fwd = runPod(t.f, fwdArgv);
       all.push(fwd);
-      await waitOut(fwd, /Lcore \d+: RX port 1 TX port 0/, 15_000, 'forwarder start');
+      // The drop is the last line before the lcores start (after the plan's lines).
+      await waitOut(fwd, /^privileges: .*\n/m, 15_000, 'forwarder start');
       assert.match(fwd.out(), new RegExp(`^EAL: -l auto: lcores ${cpus.length > 1 ? `${cpus[0]}-${cpus[cpus.length - 1]}` : cpus[0]} `, 'm'));
       assert.match(fwd.out(), /^privileges: dropped all 2 capabilities/m, 'it held exactly two capabilities, and drops them after open');
       const sink = runPod(t.s, sinkArgv, POD_CPU);
