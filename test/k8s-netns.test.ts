@@ -186,3 +186,18 @@ test('under an xdp-live flood, SIGTERM ends the DaemonSet\'s forwarder within 5 
       t.tn.destroy();
     }
   });
+
+test('NET_ADMIN is optional for the forwarder: the DaemonSet\'s command line with NET_RAW alone opens its ports, runs, drops its 1 capability, exit 0 with balanced books',
+  { skip, timeout: 60_000 }, async () => {
+    const t = pods('kr');
+    try {
+      const only = '-all,+net_raw';
+      const r = spawnSync('ip', ['netns', 'exec', t.f, 'setpriv', `--inh-caps=${only}`, `--ambient-caps=${only}`, `--bounding-set=${only}`,
+        process.execPath, BIN, ...fwdArgv, '--duration', '2'], { encoding: 'utf8', timeout: 30_000 });
+      assert.equal(r.status, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /^privileges: dropped all 1 capabilities/m);
+      assert.match(r.stdout, /Bye\.\.\.\n/);
+    } finally {
+      t.tn.destroy();
+    }
+  });
