@@ -8,6 +8,7 @@ import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { RunHealth } from '../src/cli/health';
 import { LinkWatch } from '../src/cli/link-watch';
+import { CTL_STATE, LcoreState, controlBytesFor, lcoreWord } from '../src/eal/control';
 import type { LcoreGroup } from '../src/eal/launch';
 import { getAffinity } from '../src/native';
 import { serveMetrics } from '../src/stats/metrics';
@@ -20,15 +21,22 @@ const skip = netSkipReason();
 const cpus = getAffinity();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-test('RunHealth: not ready before launch and while lcores start, ready when all run, neither once stopping', () => {
+test('RunHealth: not ready before launch, while lcores start, or once one failed or left; ready when all run; neither once stopping', () => {
   const h = new RunHealth(new LinkWatch([], [], () => {}));
   assert.equal(h.live(), undefined);
   assert.equal(h.ready(), 'lcores not launched yet');
+  const control = new Int32Array(new SharedArrayBuffer(controlBytesFor(2)));
   let running = 1;
-  h.launched({ lcores: [0, 1], running: () => running } as unknown as LcoreGroup);
+  h.launched({ lcores: [0, 1], control, running: () => running } as unknown as LcoreGroup);
   assert.equal(h.ready(), 'lcores starting: 1 of 2 running');
   running = 2;
+  control[lcoreWord(0, CTL_STATE)] = LcoreState.Running;
+  control[lcoreWord(1, CTL_STATE)] = LcoreState.Running;
   assert.equal(h.ready(), undefined);
+  control[lcoreWord(1, CTL_STATE)] = LcoreState.Failed;
+  assert.equal(h.ready(), 'lcore 1 failed');
+  control[lcoreWord(1, CTL_STATE)] = LcoreState.Done;
+  assert.equal(h.ready(), 'lcore 1 left its loop');
   h.stop();
   assert.equal(h.ready(), 'stopping');
   assert.equal(h.live(), 'stopping');

@@ -3,6 +3,7 @@
 // stopping. Ready: every lcore has pinned itself and entered its loop, and
 // every port's interface is up with carrier. Each answer that is not "ok" is
 // one line saying why.
+import { CTL_STATE, LcoreState, lcoreWord } from '../eal/control';
 import type { LcoreGroup } from '../eal/launch';
 import type { LinkWatch } from './link-watch';
 
@@ -39,6 +40,11 @@ export class RunHealth implements Health {
     if (!g) return 'lcores not launched yet';
     const n = g.running();
     if (n < g.lcores.length) return `lcores starting: ${n} of ${g.lcores.length} running`;
+    for (let i = 0; i < g.lcores.length; i++) {
+      // Observes the lcore's state store (lcore-worker.ts; Failed from LcoreGroup's error handler).
+      const st = Atomics.load(g.control, lcoreWord(i, CTL_STATE));
+      if (st !== LcoreState.Running) return `lcore ${g.lcores[i]} ${st === LcoreState.Failed ? 'failed' : 'left its loop'}`;
+    }
     return this.links.notUp();
   }
 }
