@@ -63,3 +63,15 @@ test('intersectLcores intersects the affinity with the cpuset, and an empty inte
   assert.equal(intersectLcores('l2fwd', [0, 1, 2, 3], [1, 3, 5]).note, 'EAL: -l auto: lcores 1,3 (affinity 0-3, cgroup cpuset 1,3,5)');
   assert.throws(() => intersectLcores('sink', [0, 1], [2, 3]), /^Error: sink: -l auto: no CPU is both in this process's affinity and its cgroup's cpuset \(affinity 0-1, cgroup cpuset 2-3\)$/);
 });
+
+test('pktgen and sink -l auto under taskset log the same line and run on that CPU', { skip: hasTaskset ? false : 'needs taskset (util-linux)', timeout: 60_000 }, () => {
+  const cpu = String(cpus[cpus.length - 1]);
+  for (const argv of [['pktgen', '-l', 'auto', '--vdev', 'net_null0', '--', '--count', '1000', '-T', '0'],
+    ['sink', '-l', 'auto', '--vdev', 'net_null0,count=1000', '--', '--duration', '1', '-T', '0']]) {
+    const r = spawnSync('taskset', ['-c', cpu, process.execPath, BIN, ...argv], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`^EAL: -l auto: lcores ${cpu} \\(affinity ${cpu}`, 'm'), `${argv[0]}: ${r.stdout}`);
+  }
+  assert.match(spawnSync('taskset', ['-c', cpu, process.execPath, BIN, 'sink', '-l', 'auto', '--vdev', 'net_null0,count=10', '--', '--duration', '1', '-T', '0'],
+    { encoding: 'utf8' }).stdout, new RegExp(`^sink: net_null0 on lcore ${cpu}$`, 'm'));
+});

@@ -47,6 +47,7 @@ export async function runSink(argv: string[]): Promise<number> {
   const ports = await openPorts(eal.vdevs, pool, eal.portWait);
   const log = json ? pino({ base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ dest: 1, sync: true })) : undefined;
   const say = (x: string): void => { (json ? process.stderr : process.stdout).write(`${x}\n`); };
+  if (eal.autoNote) say(eal.autoNote);
   // Every rx queue of every port is polled (a queue nobody polls would lose its frames), and
   // all queues of a port by the same lcore: a stream's sequence check (loss, duplicates,
   // reordering) lives in one lcore's tracker, and the queues of a port split its streams.
