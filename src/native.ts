@@ -15,6 +15,7 @@ interface Shim {
   ethtool_feature_names(ifname: string, out: Uint8Array): number;
   ethtool_features_get(ifname: string, out: Uint32Array): number;
   ethtool_features_set(ifname: string, valid: Uint32Array, requested: Uint32Array): number;
+  link_flags(ifname: string): number;
   udp_socket(family: number, rcvbuf: number): number;
   udp_bind(fd: number, family: number, addr: string, port: number): number;
   udp_connect(fd: number, family: number, addr: string, port: number): number;
@@ -169,6 +170,16 @@ export function ethtoolFeaturesGet(ifname: string, out: Uint32Array): number {
 export function ethtoolFeaturesSet(ifname: string, valid: Uint32Array, requested: Uint32Array): number {
   checkIfname(ifname);
   return shim.ethtool_features_set(ifname, valid, requested);
+}
+
+/** netdevice(7) interface flags: administratively up, and operationally up (carrier). */
+export const IFF_UP = 0x1;
+export const IFF_RUNNING = 0x40;
+
+/** The interface's SIOCGIFFLAGS flags (IFF_UP, IFF_RUNNING, ...), or -errno (-ENODEV: no such interface). */
+export function linkFlags(ifname: string): number {
+  checkIfname(ifname);
+  return shim.link_flags(ifname);
 }
 
 // ---- net_udp (native-shims/src/udp/) ----

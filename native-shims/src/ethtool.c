@@ -147,3 +147,24 @@ napi_value tsfwd_ethtool_features_set(napi_env env, napi_callback_info info) {
   }
   return tsfwd_int(env, ethtool_ioctl(name, &s));
 }
+
+/* link_flags(ifname) -> SIOCGIFFLAGS' flags (IFF_UP, IFF_RUNNING = carrier
+ * and operstate up, netdevice(7)) | -errno; in the calling thread's netns. For
+ * readiness: an interface that is up but has no carrier forwards nothing. */
+napi_value tsfwd_link_flags(napi_env env, napi_callback_info info) {
+  size_t argc = 1, n = 0;
+  napi_value argv[1];
+  char name[IFNAMSIZ + 1];
+  TSFWD_CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1 || napi_get_value_string_utf8(env, argv[0], name, sizeof(name), &n) != napi_ok || n == 0 || n >= IFNAMSIZ)
+    return tsfwd_int(env, -EINVAL);
+  /* Any socket family answers interface ioctls (dev_ioctl); AF_UNIX needs no privilege. */
+  int s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return tsfwd_int(env, -errno);
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof(ifr));
+  memcpy(ifr.ifr_name, name, n);
+  int rc = ioctl(s, SIOCGIFFLAGS, &ifr) < 0 ? -errno : (uint16_t)ifr.ifr_flags;
+  close(s);
+  return tsfwd_int(env, rc);
+}

@@ -45,6 +45,7 @@ NAPI_MODULE_INIT() {
       export_fn(env, exports, "ethtool_feature_names", tsfwd_ethtool_feature_names) != napi_ok ||
       export_fn(env, exports, "ethtool_features_get", tsfwd_ethtool_features_get) != napi_ok ||
       export_fn(env, exports, "ethtool_features_set", tsfwd_ethtool_features_set) != napi_ok ||
+      export_fn(env, exports, "link_flags", tsfwd_link_flags) != napi_ok ||
       export_fn(env, exports, "udp_socket", tsfwd_udp_socket) != napi_ok ||
       export_fn(env, exports, "udp_bind", tsfwd_udp_bind) != napi_ok ||
       export_fn(env, exports, "udp_connect", tsfwd_udp_connect) != napi_ok ||

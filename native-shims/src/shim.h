@@ -31,6 +31,7 @@ napi_value tsfwd_netns_set(napi_env env, napi_callback_info info);
 napi_value tsfwd_ethtool_feature_names(napi_env env, napi_callback_info info);
 napi_value tsfwd_ethtool_features_get(napi_env env, napi_callback_info info);
 napi_value tsfwd_ethtool_features_set(napi_env env, napi_callback_info info);
+napi_value tsfwd_link_flags(napi_env env, napi_callback_info info);
 napi_value tsfwd_mem_copy_register(napi_env env, napi_callback_info info);
 napi_value tsfwd_mem_copy_unregister(napi_env env, napi_callback_info info);
 napi_value tsfwd_mem_copy_burst(napi_env env, napi_callback_info info);

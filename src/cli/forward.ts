@@ -12,6 +12,7 @@ import { dropAfterOpen } from '../eal/privileges';
 import type { PollConfig } from '../eal/poll-mode';
 import { UsageError } from '../eal/corelist';
 import { LcoreError, LcoreGroup } from '../eal/launch';
+import { RunHealth } from './health';
 import { LinkWatch } from './link-watch';
 import { RunWatch } from './watch';
 import { parseEal, splitAtDashDash } from '../eal/options';
@@ -72,16 +73,18 @@ export async function runForwarder(argv: string[], mode: Mode): Promise<number> 
   const n = eal.mbufs ?? Math.max(8192, rxQueues * (2 * opt.burst + 1024) + nbLcores * 384 + ringSlots);
   const pool = Mempool.create({ n, cacheSize: Math.min(256, Math.floor(n / 1.5)) });
 
-  const ports = await openPorts(eal.vdevs, pool);
+  const ports = await openPorts(eal.vdevs, pool, eal.portWait);
 
   let metrics: Server | undefined;
   const links = new LinkWatch(eal.vdevs, ports.map((p) => p.name), say);
+  const health = new RunHealth(links);
   try {
     // The plan needs each port's queue count, known once the ports are open.
     const nbQueues = ports.map((p) => p.nbQueues);
     const plan = makePlan(nbQueues, opt.portmask, rxLcores, opt.rxPerLcore, opt.portmap, opt.config);
     const txQueues = mode === 'l2fwd' ? assignTxQueues(l2fwdTxPorts(plan), nbQueues, rxLcores) : [];
     const pp = mode === 'pipeline' ? pipelinePlan(plan, nbQueues, txLcores) : undefined;
+    if (eal.autoNote) say(eal.autoNote);
     say(`MAC updating ${opt.macUpdating ? 'enabled' : 'disabled'}`);
     for (const notice of plan.notices) say(notice);
     for (const p of plan.ports) say(`Port ${p}, MAC address: ${macStr(ports[p].mac)} (${ports[p].name})`);
@@ -104,10 +107,10 @@ export async function runForwarder(argv: string[], mode: Mode): Promise<number> 
     // Bind before any lcore starts: a port in use is a usage error with
     // nothing running yet (stopping lcores first would race the port close).
     if (opt.metrics) {
-      metrics = await serveMetrics(opt.metrics.host, opt.metrics.port, snap).catch((e: Error) => {
+      metrics = await serveMetrics(opt.metrics.host, opt.metrics.port, snap, health).catch((e: Error) => {
         throw new UsageError(e.message);
       });
-      say(`metrics: http://${opt.metrics.host}:${opt.metrics.port}/metrics`);
+      say(`metrics: http://${opt.metrics.host}:${opt.metrics.port}/metrics (probes: /healthz, /readyz)`);
     }
     // Ports open, metrics bound: nothing needs a capability any more (privileges.ts).
     // Before the lcores start, so they are created with the reduced set.
@@ -115,7 +118,8 @@ export async function runForwarder(argv: string[], mode: Mode): Promise<number> 
     const group = mode === 'l2fwd'
       ? launchL2fwd(eal.lcores, plan, txQueues, opt, pool, ports, counters, eal.poll)
       : launchPipeline(rxLcores, txLcores, plan, pp!, opt, pool, ports, counters, eal.poll);
-    return await supervise(group, opt, snap, say, pool, ports, plan, counters, launched);
+    health.launched(group);
+    return await supervise(group, opt, snap, say, pool, ports, plan, counters, launched, health);
   } finally {
     links.close();
     metrics?.close();
@@ -174,7 +178,7 @@ function queueLines(plan: Plan, ports: Port[], counters: Counters, lcores: reado
 
 /** Runs until a signal, --duration or a failing lcore; prints stats; checks the accounting. */
 async function supervise(group: LcoreGroup, opt: L2fwdOptions, snap: () => Snapshot, say: (s: string) => void,
-  pool: Mempool, ports: Port[], plan: Plan, counters: Counters, lcores: readonly number[]): Promise<number> {
+  pool: Mempool, ports: Port[], plan: Plan, counters: Counters, lcores: readonly number[], health: RunHealth): Promise<number> {
   const tty = process.stdout.isTTY === true;
   let prev = snap();
   const json = opt.statsJson ? new JsonStats(prev.t) : undefined;
@@ -195,13 +199,14 @@ async function supervise(group: LcoreGroup, opt: L2fwdOptions, snap: () => Snaps
       return [];
     },
     write: (s) => { process.stdout.write(s); },
-  }, () => group.stop());
-  const timer = opt.duration !== undefined ? setTimeout(() => { watch.release(); group.stop(); }, opt.duration * 1000) : undefined;
+  }, () => { health.stop(); group.stop(); });
+  const timer = opt.duration !== undefined ? setTimeout(() => { watch.release(); health.stop(); group.stop(); }, opt.duration * 1000) : undefined;
   let gcs: number[] = [];
   try {
     gcs = (await watch.finished).map((r) => (r.result as { gcs?: number } | undefined)?.gcs ?? -1);
   } finally {
     watch.release();
+    health.stop();
     if (tick) clearInterval(tick);
     if (timer) clearTimeout(timer);
   }

@@ -8,6 +8,7 @@
 // mounted it, which differs under `nsenter --net`). A port opened with
 // `netns=NAME` is looked for in that namespace (the thread steps in to read it).
 import * as fs from 'node:fs';
+import { IFF_RUNNING, IFF_UP, errnoName, linkFlags } from '../native';
 import { parseDevargs } from '../port/devargs';
 import { NETNS_DIR, withNetns } from '../topo/netns';
 
@@ -61,6 +62,17 @@ export class LinkWatch {
       w.gone = true;
       this.say(`port ${w.port} (${w.name}): interface ${w.iface} is gone: the port can no longer send or receive`);
     }
+  }
+
+  /** Why some port's interface cannot carry frames now (gone, down, no carrier), or undefined if all can: for /readyz. */
+  notUp(): string | undefined {
+    for (const w of this.watched) {
+      const f = linkFlags(w.iface);
+      const why = f < 0 ? (f === -19 ? 'is gone' : `cannot be read (${errnoName(-f)})`)
+        : (f & IFF_UP) === 0 ? 'is down' : (f & IFF_RUNNING) === 0 ? 'has no carrier' : undefined;
+      if (why) return `port ${w.port} (${w.name}): interface ${w.iface} ${why}`;
+    }
+    return undefined;
   }
 
   close(): void {

@@ -186,7 +186,7 @@ export async function runPktgen(argv: string[]): Promise<number> {
   }
   const script = o.script !== undefined ? readScript(o.script, eal.vdevs.length) : undefined;
   const pool = Mempool.create({ n: eal.mbufs ?? 8192 });
-  const ports = await openPorts(eal.vdevs, pool);
+  const ports = await openPorts(eal.vdevs, pool, eal.portWait);
   const all = ports.map((_, i) => i);
   // --pcap: one looping capture reader per tx port, opened like any port (ids after the tx ports).
   let sources: Awaited<ReturnType<typeof openPorts>> = [];
@@ -201,6 +201,7 @@ export async function runPktgen(argv: string[]): Promise<number> {
   }
   const log = o.json ? pino({ base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ dest: 1, sync: true })) : undefined;
   const say = (x: string): void => { (o.json ? process.stderr : process.stdout).write(`${x}\n`); };
+  if (eal.autoNote) say(eal.autoNote);
   const bufs = streamBuffers(ports.length);
   const ctl = new PktgenControl(bufs, ports.length, ports.map((p) => p.mac), o.lineRate);
   if (!script) applyOpts(ctl, o, ports.length);

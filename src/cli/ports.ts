@@ -5,8 +5,11 @@ import { Mempool } from '../mempool/mempool';
 import { getAffinity } from '../native';
 import { openPort, portHandle } from '../port/registry';
 import { Port, PortError } from '../port/types';
+import { waitForInterfaces } from './port-wait';
 
-export async function openPorts(vdevs: readonly string[], pool: Mempool): Promise<Port[]> {
+/** `portWait`: seconds to wait for missing interfaces first (EAL --port-wait). */
+export async function openPorts(vdevs: readonly string[], pool: Mempool, portWait = 0): Promise<Port[]> {
+  await waitForInterfaces(vdevs, portWait, (l) => { process.stderr.write(`${l}\n`); });
   const ports: Port[] = [];
   try {
     for (let i = 0; i < vdevs.length; i++) {

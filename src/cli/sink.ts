@@ -44,9 +44,10 @@ export async function runSink(argv: string[]): Promise<number> {
   if (eal.vdevs.length === 0) throw new UsageError('sink: no ports: give at least one --vdev');
   checkLcores('sink', eal.lcores);
   const pool = Mempool.create({ n: eal.mbufs ?? 8192 });
-  const ports = await openPorts(eal.vdevs, pool);
+  const ports = await openPorts(eal.vdevs, pool, eal.portWait);
   const log = json ? pino({ base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ dest: 1, sync: true })) : undefined;
   const say = (x: string): void => { (json ? process.stderr : process.stdout).write(`${x}\n`); };
+  if (eal.autoNote) say(eal.autoNote);
   // Every rx queue of every port is polled (a queue nobody polls would lose its frames), and
   // all queues of a port by the same lcore: a stream's sequence check (loss, duplicates,
   // reordering) lives in one lcore's tracker, and the queues of a port split its streams.

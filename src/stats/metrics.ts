@@ -1,6 +1,8 @@
 // --metrics HOST:PORT: Prometheus text exposition at /metrics, per port,
-// per lcore and for the mempool, from a fresh snapshot on every scrape.
+// per lcore and for the mempool, from a fresh snapshot on every scrape; with a
+// Health, /healthz and /readyz beside it (200 "ok", or 503 and one line why).
 import * as http from 'node:http';
+import type { Health } from '../cli/health';
 import { Snapshot } from './snapshot';
 
 function render(s: Snapshot): string {
@@ -32,15 +34,20 @@ function render(s: Snapshot): string {
   return `${out.join('\n')}\n`;
 }
 
-/** Serves /metrics on host:port; resolves once listening. */
-export function serveMetrics(host: string, port: number, snapshot: () => Snapshot): Promise<http.Server> {
+/** Serves /metrics (and /healthz, /readyz with `health`) on host:port; resolves once listening. */
+export function serveMetrics(host: string, port: number, snapshot: () => Snapshot, health?: Health): Promise<http.Server> {
   const server = http.createServer((req, res) => {
+    const probe = req.method === 'GET' && health ? (req.url === '/healthz' ? health.live : req.url === '/readyz' ? health.ready : undefined) : undefined;
     if (req.method === 'GET' && req.url === '/metrics') {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
       res.end(render(snapshot()));
+    } else if (probe) {
+      const why = probe.call(health);
+      res.writeHead(why === undefined ? 200 : 503, { 'content-type': 'text/plain' });
+      res.end(`${why ?? 'ok'}\n`);
     } else {
       res.writeHead(404, { 'content-type': 'text/plain' });
-      res.end('only /metrics is served\n');
+      res.end(`only ${health ? '/metrics, /healthz and /readyz are' : '/metrics is'} served\n`);
     }
   });
   return new Promise((resolve, reject) => {

@@ -16,7 +16,7 @@ export const L2FWD_APP_HELP: readonly OptionHelp[] = [
   ['--burst N', 'rx/tx burst size, 1..512 (default 32)'],
   ['--duration S', 'stop after S seconds (default: run until SIGINT/SIGTERM)'],
   ['--stats-json', 'stats as pino JSON lines on stdout, and a final line'],
-  ['--metrics [HOST:]PORT', 'serve Prometheus text at /metrics (default host 127.0.0.1)'],
+  ['--metrics [HOST:]PORT', 'serve Prometheus text at /metrics, and the probes /healthz (200 unless stopping) and /readyz (200 once every lcore runs and every port\'s interface is up, else 503 and why); default host 127.0.0.1, 0.0.0.0:PORT only in a pod (it exposes the counters to the network)'],
   ['--tx-first', 'send one burst out of each port at start (loop topologies)'],
 ];
 
