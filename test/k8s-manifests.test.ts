@@ -21,7 +21,7 @@ import { parsePktgenOptions } from '../src/cli/pktgen';
 import { parseSinkOptions } from '../src/cli/sink';
 import { parseEal, splitAtDashDash } from '../src/eal/options';
 import { Mempool } from '../src/mempool/mempool';
-import { driver as afPacket } from '../src/port/af-packet';
+import { driver as afPacket } from '../src/port/af-packet/af-packet';
 import { parseDevargs } from '../src/port/devargs';
 import {
   Container, K8S_DIR, K8sObject, allObjects, expandedArgs, find, loadManifests, multusNetworks, podTemplate,
