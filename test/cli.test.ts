@@ -14,7 +14,7 @@ test('--help lists the commands and exits 0', () => {
   assert.match(r.stdout, /^Usage: tsfwd <command>/);
   assert.match(r.stdout, /demo/);
   // Every bench scenario, in the runner's order (bench/run.ts SCENARIOS).
-  assert.match(r.stdout, /bench \[ring\|mempool\|ports\|core\|udp\|fwd\|loop\|gc\|poll \.\.\.\]/);
+  assert.match(r.stdout, /bench \[ring\|mempool\|ports\|core\|udp\|fwd\|loop\|gc\|poll\|memif\|rfc2544 \.\.\.\]/);
 });
 
 test('--version prints the package version', () => {
@@ -30,7 +30,7 @@ for (const [args, code, msg] of [
   [['demo', '-l', '0,999'], 1, /^tsfwd: lcore 999: CPU 999 is not available \(this process may run on CPUs [0-9,-]+\)\n$/],
   [['demo', '--burst'], 2, /^tsfwd: option --burst needs a value\n$/],
   [['demo', '--burst', 'x'], 2, /^tsfwd: option --burst must be an integer 1\.\.512, got 'x'\n$/],
-  [['bench', 'nope'], 2, /^tsfwd: bench: unknown scenario 'nope' \(known: ring, mempool, ports, core, udp, fwd, loop, gc, poll\)\n$/],
+  [['bench', 'nope'], 2, /^tsfwd: bench: unknown scenario 'nope' \(known: ring, mempool, ports, core, udp, fwd, loop, gc, poll, memif, rfc2544\)\n$/],
 ] as const) {
   test(`tsfwd ${args.join(' ')} fails with one line and exit ${code}`, () => {
     const r = run(...args);
