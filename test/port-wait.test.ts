@@ -65,6 +65,8 @@ test('interfaces that appear during --port-wait: l2fwd opens them once both exis
         assert.ok(Date.now() < end && run.proc.exitCode === null, `l2fwd did not start after net1 appeared: ${run.err()}`);
         await new Promise((r) => setTimeout(r, 50));
       }
+      // The plan is printed before the lcores launch and SIGINT's handler is set: let the run start, as the other CLI tests do.
+      await new Promise((r) => setTimeout(r, 500));
       const r = await stopCli(run.proc);
       assert.equal(r.code, 0, run.err());
       assert.equal(finalJson<{ ok: boolean }>(run.out()).ok, true);
