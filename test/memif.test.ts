@@ -20,7 +20,7 @@ interface FwdFinal {
   mempool: { inUse: number };
 }
 interface SinkFinal { ports: { ipackets: number; ibytes: number }[]; streams: { received: number; lost: number; duplicates: number; reordered: number }[] }
-interface GenFinal { ports: { opackets: number; obytes: number }[] }
+interface GenFinal { ports: { opackets: number; obytes: number; oerrors: number }[] }
 
 const dropSum = (d: Record<string, number>): number => Object.values(d).reduce((a, b) => a + b, 0);
 
@@ -93,6 +93,7 @@ test('memif peer killed and restarted mid-run: link down line, tx refused and co
     const s2 = final<SinkFinal>(sink2.out());
     const f = final<FwdFinal>(fwd.out());
     assert.equal((fwd.err().match(/net_memif1 \([^)]*\): link up/g) ?? []).length, 2, 'l2fwd saw the sink come back');
+    assert.equal(g.ports[0].oerrors, 0, 'pktgen waited for its link before sending');
     assert.equal(f.ports[0].ipackets, g.ports[0].opackets, 'l2fwd received every frame pktgen sent');
     assert.equal(f.ports[0].forwarded + dropSum(f.ports[0].dropped), f.ports[0].ipackets, 'port 0: rx = forwarded + dropped');
     assert.ok(f.ports[1].oerrors > 0 && f.ports[0].dropped.txInvalid === f.ports[1].oerrors, 'frames refused while port 1 was down are booked');
@@ -101,6 +102,21 @@ test('memif peer killed and restarted mid-run: link down line, tx refused and co
     assert.deepEqual(f.ports.map((p) => p.link), ['down', 'down'], 'the stats show both peers gone at the end');
     assert.ok(s2.ports[0].ipackets <= f.ports[1].opackets);
     assert.equal(f.mempool.inUse, 0);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('memif pktgen with no peer: waits for the link, then counts what the down link refused as oerrors, not as sent', async () => {
+  const dir = sockDir('nopeer');
+  try {
+    const gen = tsfwd(['pktgen', '-l', CPU_A, '--vdev', `net_memif0,socket=${path.join(dir, 'none.sock')},socket-abstract=no`,
+      '--', '--count', '500', '--rate', '10000', '-T', '0', '--stats-json']);
+    assert.equal(await gen.done, 0, gen.err());
+    assert.match(gen.err(), /waiting up to 5 s for the link of net_memif0/);
+    assert.match(gen.err(), /net_memif0: link still down; sending anyway/);
+    const g = final<GenFinal>(gen.out());
+    assert.deepEqual([g.ports[0].opackets, g.ports[0].obytes, g.ports[0].oerrors], [0, 0, 500]);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -19,7 +19,7 @@ import { LinkWatch } from './link-watch';
 import { RunWatch } from './watch';
 import { LcoreLoad, formatLoad, lcoreLoad, loadShares } from '../stats/lcore-load';
 import { runXdpLive } from './pktgen-xdp';
-import { checkLcores, openPorts, rate, spread } from './ports';
+import { checkLcores, openPorts, rate, spread, waitLinksUp } from './ports';
 import type { Usage } from './usage';
 
 export interface PktgenOptions {
@@ -168,6 +168,8 @@ export function runCmd(ctl: PktgenControl, cmd: Cmd, line: number): number {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** Longest pktgen waits for a port's link (net_memif's peer) before it sends, ms; pktgen-dpdk's link check waits up to 9 s. */
+const LINK_WAIT_MS = 5000;
 
 export async function runPktgen(argv: string[]): Promise<number> {
   const [ealArgv, appArgv] = splitAtDashDash(argv);
@@ -225,6 +227,8 @@ export async function runPktgen(argv: string[]): Promise<number> {
   streamsByLcore.forEach((ss, i) => say(`Lcore ${eal.lcores[i]}: TX port${ss.length > 1 ? 's' : ''} ${ss.join(', ')}`));
   const links = new LinkWatch(eal.vdevs, ports.map((p) => p.name), say);
   const watch = new RunWatch(group, { report: () => all.map((s) => `port ${s} (${ports[s].name}): sent ${ctl.sent(s)} frames so far`) });
+  const stillDown = await waitLinksUp(ports, Math.max(LINK_WAIT_MS, eal.portWait * 1000), say, () => watch.quit());
+  if (stillDown.length > 0 && !watch.quit()) say(`${stillDown.join(', ')}: link still down; sending anyway (frames a down link refuses count as oerrors, not as sent)`);
   const t0 = Date.now();
   let last = { t: t0, sent: all.map(() => 0), bytes: all.map(() => 0) };
   const snapshot = (): { port: number; name: string; opackets: number; obytes: number; pps: number; bps: number }[] => {
@@ -273,14 +277,18 @@ export async function runPktgen(argv: string[]): Promise<number> {
   links.close();
   const failure = watch.failure;
   const secs = (Date.now() - t0) / 1000;
+  const portStats = ports.map((p) => p.stats());
   for (const p of [...ports, ...sources]) p.close();
   if (process.stdout.isTTY && !log && o.period > 0) process.stdout.write('\n');
-  const per = all.map((s) => ({ port: s, name: ports[s].name, opackets: ctl.sent(s), obytes: ctl.bytes(s), pps: Math.round(ctl.sent(s) / secs) }));
+  // The port's own counters: frames it took but refused (link down, bad
+  // length) are oerrors, not sent (read before close above).
+  const per = all.map((s) => ({ port: s, name: ports[s].name, opackets: portStats[s].opackets, obytes: portStats[s].obytes,
+    oerrors: portStats[s].oerrors, pps: Math.round(portStats[s].opackets / secs) }));
   const leaked = pool.n - pool.availCount();
   const lcores = loads();
   if (log) log.info({ ports: per, seconds: Number(secs.toFixed(3)), lcores: lcores.map((l) => ({ ...l, ...loadShares(l, undefined, secs) })), ok: !failure && !scriptError && leaked === 0 }, 'final');
   else {
-    for (const p of per) say(`port ${p.port} (${p.name}): sent ${p.opackets} frames, ${p.obytes} bytes, ${rate(p.pps)} pps average over ${secs.toFixed(2)} s`);
+    for (const p of per) say(`port ${p.port} (${p.name}): sent ${p.opackets} frames, ${p.obytes} bytes, ${rate(p.pps)} pps average over ${secs.toFixed(2)} s${p.oerrors ? `, ${p.oerrors} refused by the port (oerrors)` : ''}`);
     for (const l of lcores) say(formatLoad(l, undefined, secs));
   }
   if (scriptError) throw scriptError instanceof ScriptError ? new UsageError(`pktgen: ${o.script}: ${scriptError.message}`) : scriptError;

@@ -44,3 +44,19 @@ export function spread<T>(items: readonly T[], n: number): T[][] {
 export function rate(v: number): string {
   return v >= 1e9 ? `${(v / 1e9).toFixed(2)}G` : v >= 1e6 ? `${(v / 1e6).toFixed(2)}M` : v >= 1e3 ? `${(v / 1e3).toFixed(1)}k` : v.toFixed(0);
 }
+
+/**
+ * Waits (up to `ms`) until every port that has a link state (net_memif) is up,
+ * as pktgen-dpdk checks link status before it sends: frames sent before the
+ * peer connects would only be refused. Returns the names still down.
+ */
+export async function waitLinksUp(ports: readonly Port[], ms: number, say: (line: string) => void, stop: () => boolean = () => false): Promise<string[]> {
+  const down = (): Port[] => ports.filter((p) => p.stats().link === 'down');
+  let waiting = down();
+  if (waiting.length === 0) return [];
+  say(`waiting up to ${ms / 1000} s for the link of ${waiting.map((p) => p.name).join(', ')}`);
+  for (const end = Date.now() + ms; waiting.length > 0 && Date.now() < end && !stop(); waiting = down()) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return waiting.map((p) => p.name);
+}
