@@ -10,6 +10,7 @@ interface Shim {
   cpu_get_current(): number;
   cpu_yield(): number;
   cpu_set_slice(us: number): number;
+  cpu_set_policy(policy: number, priority: number): number;
   mem_address(view: ArrayBufferView): number;
   netns_set(fd: number): number;
   ethtool_feature_names(ifname: string, out: Uint8Array): number;
@@ -130,6 +131,11 @@ export function cpuYield(): number {
 /** Asks the fair scheduler for a `us` µs slice for the calling thread (Linux >= 6.12). Returns 0 or -errno. */
 export function setSlice(us: number): number {
   return shim.cpu_set_slice(us);
+}
+
+/** The calling thread's scheduling policy: 0 SCHED_OTHER, 1 SCHED_FIFO, 2 SCHED_RR (priority 1..99). Returns 0 or -errno. */
+export function setPolicy(policy: 0 | 1 | 2, priority: number): number {
+  return shim.cpu_set_policy(policy, priority);
 }
 
 /** Absolute address of a typed array's first byte (for alignment decisions). */

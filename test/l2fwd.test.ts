@@ -53,6 +53,12 @@ for (const [args, msg] of [
   [['l2fwd', '-l', '0', '--vdev', 'net_nope0', '--', '-p', '0x1'], /^tsfwd: unknown driver for device 'net_nope0'/],
   [['l2fwd', '-l', '0', '--vdev', 'net_null0,size=1', '--', '-p', '0x1'], /^tsfwd: net_null0: devarg size=1 must be an integer 14\.\.2048$/],
   [['pipeline', '-l', '0', ...NULL2, '--', '-p', '0x3'], /^tsfwd: pipeline: needs at least one rx and one tx lcore/],
+  [['l2fwd', '-l', '0', '--sched-policy', 'fifo', ...NULL2, '--', '-p', '0x3'],
+    /^tsfwd: l2fwd: --sched-policy fifo needs --poll-mode adaptive or interrupt \(a busy real-time lcore never yields its CPU\)$/],
+  [['l2fwd', '-l', '0', '--poll-mode', 'adaptive', '--sched-policy', 'deadline', ...NULL2, '--', '-p', '0x3'],
+    /^tsfwd: l2fwd: --sched-policy must be one of other, fifo, rr, got 'deadline'$/],
+  [['l2fwd', '-l', '0', '--poll-mode', 'adaptive', '--sched-priority', '100', ...NULL2, '--', '-p', '0x3'],
+    /^tsfwd: option --sched-priority must be an integer 1\.\.99, got '100'$/],
 ] as const) {
   test(`bad input: ${args.join(' ')}`, () => {
     const r = run(...args);

@@ -113,3 +113,46 @@ test('sink (interrupt by default) is quiet when idle and counts an exact burst o
     t.tn.destroy();
   }
 });
+
+/** Scheduling policy and real-time priority (/proc/PID/task/TID/stat fields 41 and 40) of the thread of `pid` pinned to `cpu` alone. */
+function lcorePolicy(pid: number, cpu: string): { policy: number; prio: number } {
+  for (const t of fs.readdirSync(`/proc/${pid}/task`)) {
+    if (/^Cpus_allowed_list:\s*(\S+)/m.exec(fs.readFileSync(`/proc/${pid}/task/${t}/status`, 'utf8'))?.[1] !== cpu || Number(t) === pid) continue;
+    const st = fs.readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8');
+    const f = st.slice(st.lastIndexOf(')') + 2).split(' '); // f[0] is field 3
+    return { prio: Number(f[37]), policy: Number(f[38]) };
+  }
+  throw new Error(`no thread of ${pid} pinned to CPU ${cpu}`);
+}
+
+test('l2fwd --sched-policy fifo: the lcore thread alone is SCHED_FIFO at the priority asked, CAP_SYS_NICE kept for it, exact count, prompt stop',
+  { skip, timeout: 120_000 }, async () => {
+    const t = genFwdSink('prt');
+    let fwd: CliRun | undefined;
+    try {
+      fwd = await startCli(t.f, ['l2fwd', '-l', FWD_CPU, '--poll-mode', 'interrupt', '--sched-policy', 'fifo', '--sched-priority', '20',
+        '--vdev', 'net_af_packet0,iface=f0', '--vdev', 'net_af_packet1,iface=f1', '--', '-p', '0x3', '-q', '2', '-T', '0', '--stats-json'], /RX port 1 TX port 0/);
+      await sleep(500);
+      assert.deepEqual(lcorePolicy(fwd.proc.pid!, FWD_CPU), { policy: 1, prio: 20 }, 'lcore: SCHED_FIFO, priority 20');
+      const main = fs.readFileSync(`/proc/${fwd.proc.pid}/stat`, 'utf8');
+      assert.equal(main.slice(main.lastIndexOf(')') + 2).split(' ')[38], '0', 'the main thread stays SCHED_OTHER');
+      assert.match(fwd.err(), /privileges: kept CAP_SYS_NICE \(--sched-policy fifo: each lcore sets its own policy when it starts\)/);
+      const N = 20_000;
+      const s0 = t.tn.counter(t.s, 's0', 'rx_packets');
+      const gen = spawnSync('ip', ['netns', 'exec', t.g, process.execPath, BIN, 'pktgen', '-l', GEN_CPU, '--vdev', 'net_af_packet0,iface=g0', '--',
+        '--count', String(N), '--rate', '50000', '-T', '0'], { encoding: 'utf8', timeout: 60_000 });
+      assert.equal(gen.status, 0, gen.stderr);
+      const end = Date.now() + 10_000;
+      while (t.tn.counter(t.s, 's0', 'rx_packets') - s0 < N && Date.now() < end) await sleep(50);
+      await sleep(200);
+      assert.equal(t.tn.counter(t.s, 's0', 'rx_packets') - s0, N, 'exactly N frames reached the sink');
+      const r = await stopCli(fwd.proc);
+      assert.equal(r.code, 0, fwd.err());
+      assert.ok(r.ms < 1000, `exited ${r.ms} ms after SIGINT`);
+      const f = finalJson<{ ok: boolean; ports: { ipackets: number; opackets: number }[] }>(fwd.out());
+      assert.deepEqual([f.ok, f.ports[0].ipackets, f.ports[1].opackets], [true, N, N]);
+    } finally {
+      if (fwd && fwd.proc.exitCode === null) fwd.proc.kill('SIGKILL');
+      t.tn.destroy();
+    }
+  });

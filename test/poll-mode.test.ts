@@ -55,7 +55,7 @@ test('interrupt mode: a ring consumer blocked on its doorbell wakes on the first
 
 for (const mode of ['adaptive', 'interrupt'] as const) {
   test(`${mode} mode: a sleeping lcore stops within 100 ms; polls, empty polls, sleep and busy time are counted`, async () => {
-    const { group, ring, out } = launch({ mode, emptyPolls: 64, maxSleepUs: 500 });
+    const { group, ring, out } = launch({ ...defaultPoll(mode), emptyPolls: 64, maxSleepUs: 500 });
     await settle(out);
     ring.enqueueBurst(Uint32Array.of(1, 2, 3), 3);
     await sleep(200);

@@ -77,3 +77,19 @@ napi_value tsfwd_cpu_set_slice(napi_env env, napi_callback_info info) {
   if (syscall(SYS_sched_setattr, 0, &a, 0) != 0) return tsfwd_int(env, -errno);
   return tsfwd_int(env, 0);
 }
+
+/* cpu_set_policy(policy, priority) -> 0 | -errno: the calling thread's
+ * scheduling policy (0 SCHED_OTHER, 1 SCHED_FIFO, 2 SCHED_RR) with
+ * SCHED_RESET_ON_FORK, so nothing the lcore might spawn inherits a real-time
+ * policy. FIFO/RR need CAP_SYS_NICE or an RLIMIT_RTPRIO allowance (EPERM). */
+napi_value tsfwd_cpu_set_policy(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  int32_t pol, prio;
+  TSFWD_CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 2 || !tsfwd_arg_i32(env, argv[0], &pol) || !tsfwd_arg_i32(env, argv[1], &prio) || pol < 0 || pol > 2) return tsfwd_int(env, -EINVAL);
+  struct sched_param sp = { .sched_priority = pol == 0 ? 0 : prio };
+  int p = pol == 0 ? SCHED_OTHER : pol == 1 ? SCHED_FIFO : SCHED_RR;
+  if (sched_setscheduler(0, p | SCHED_RESET_ON_FORK, &sp) != 0) return tsfwd_int(env, -errno);
+  return tsfwd_int(env, 0);
+}

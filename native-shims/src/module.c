@@ -40,6 +40,7 @@ NAPI_MODULE_INIT() {
       export_fn(env, exports, "cpu_get_current", tsfwd_cpu_get_current) != napi_ok ||
       export_fn(env, exports, "cpu_yield", tsfwd_cpu_yield) != napi_ok ||
       export_fn(env, exports, "cpu_set_slice", tsfwd_cpu_set_slice) != napi_ok ||
+      export_fn(env, exports, "cpu_set_policy", tsfwd_cpu_set_policy) != napi_ok ||
       export_fn(env, exports, "mem_address", tsfwd_mem_address) != napi_ok ||
       export_fn(env, exports, "netns_set", tsfwd_netns_set) != napi_ok ||
       export_fn(env, exports, "ethtool_feature_names", tsfwd_ethtool_feature_names) != napi_ok ||

@@ -26,6 +26,7 @@ napi_value tsfwd_cpu_get_current(napi_env env, napi_callback_info info);
 napi_value tsfwd_cpu_get_affinity(napi_env env, napi_callback_info info);
 napi_value tsfwd_cpu_yield(napi_env env, napi_callback_info info);
 napi_value tsfwd_cpu_set_slice(napi_env env, napi_callback_info info);
+napi_value tsfwd_cpu_set_policy(napi_env env, napi_callback_info info);
 napi_value tsfwd_mem_address(napi_env env, napi_callback_info info);
 napi_value tsfwd_netns_set(napi_env env, napi_callback_info info);
 napi_value tsfwd_ethtool_feature_names(napi_env env, napi_callback_info info);

@@ -114,7 +114,7 @@ export async function runForwarder(argv: string[], mode: Mode): Promise<number> 
     }
     // Ports open, metrics bound: nothing needs a capability any more (privileges.ts).
     // Before the lcores start, so they are created with the reduced set.
-    dropAfterOpen(mode, ports, say);
+    dropAfterOpen(mode, ports, say, eal.poll.schedPolicy);
     const group = mode === 'l2fwd'
       ? launchL2fwd(eal.lcores, plan, txQueues, opt, pool, ports, counters, eal.poll)
       : launchPipeline(rxLcores, txLcores, plan, pp!, opt, pool, ports, counters, eal.poll);

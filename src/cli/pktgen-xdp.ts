@@ -33,7 +33,7 @@ function txPackets(iface: string): number | undefined {
 
 export async function runXdpLive(eal: EalOptions, o: XdpLiveOpts): Promise<number> {
   if (eal.vdevs.length !== 1) throw new UsageError('pktgen: --engine xdp-live takes exactly one --vdev net_af_packetN,iface=IF');
-  if (eal.pollGiven) throw new UsageError('pktgen: --engine xdp-live sends flat out in the kernel: --poll-mode, --empty-polls and --max-sleep-us do not apply');
+  if (eal.pollGiven) throw new UsageError('pktgen: --engine xdp-live sends flat out in the kernel: the poll options (--poll-mode, --empty-polls, --max-sleep-us, --sched-policy, --sched-priority) do not apply');
   const { name, args } = parseDevargs(eal.vdevs[0]);
   const iface = args.get('iface');
   if (!name.startsWith('net_af_packet') || iface === undefined) {

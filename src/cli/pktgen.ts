@@ -218,7 +218,7 @@ export async function runPktgen(argv: string[]): Promise<number> {
   };
   let group: LcoreGroup;
   try {
-    dropAfterOpen('pktgen', [...ports, ...sources], say);
+    dropAfterOpen('pktgen', [...ports, ...sources], say, eal.poll.schedPolicy);
     group = LcoreGroup.launch({ lcores: eal.lcores.slice(0, n), app: 'pktgen', config });
   } catch (e) {
     for (const p of [...ports, ...sources]) p.close();

@@ -59,7 +59,7 @@ export async function runSink(argv: string[]): Promise<number> {
   const total = (w: number): number => { let t = 0; for (let i = 0; i < n; i++) t += cnt[i * SINK_LINE + w]; return t; };
   const config: SinkLcoreConfig = { pool: pool.buffer, ports: ports.map(portHandle), rxByLcore, burst: 32, counters, poll: eal.poll };
   // Before the lcores start: they are created with the reduced set.
-  dropAfterOpen('sink', ports, say);
+  dropAfterOpen('sink', ports, say, eal.poll.schedPolicy);
   const group = LcoreGroup.launch({ lcores: eal.lcores.slice(0, n), app: 'sink', config });
   say(`sink: ${ports.map((p) => p.name).join(', ')} on lcore${n > 1 ? 's' : ''} ${eal.lcores.slice(0, n).join(', ')}`);
   const links = new LinkWatch(eal.vdevs, ports.map((p) => p.name), say);

@@ -10,7 +10,7 @@
 import { LcoreContext, stopped } from './app';
 import { CTL_STOP, CTL_WAKE_FD, lcoreWord } from './control';
 import { PollConfig } from './poll-mode';
-import { MONO_US_MASK, evfdCreate, monoUs, setSlice, waitPoll, waitSetCreate, waitSetFree } from '../native';
+import { MONO_US_MASK, evfdCreate, monoUs, errnoName, setPolicy, setSlice, waitPoll, waitSetCreate, waitSetFree } from '../native';
 import type { Ring } from '../ring/ring';
 import type { RxWake } from '../port/types';
 
@@ -88,6 +88,13 @@ export class Idler {
     // ignores the request, a seccomp filter may refuse it; neither changes
     // what the lcore does.
     if (this.m !== MODE_BUSY) setSlice(LCORE_SLICE_US);
+    // Real-time lcores (--sched-policy): a woken lcore preempts any normal
+    // thread at once (a GC helper, a compiler thread, another process's
+    // main thread), where the fair scheduler may let it wait a slice.
+    if (cfg.schedPolicy !== 'other') {
+      const rc = setPolicy(cfg.schedPolicy === 'fifo' ? 1 : 2, cfg.schedPriority);
+      if (rc < 0) throw new Error(`--sched-policy ${cfg.schedPolicy}: ${errnoName(-rc)}${rc === -1 ? ' (needs CAP_SYS_NICE)' : ''}`);
+    }
     this.last = monoUs();
   }
 

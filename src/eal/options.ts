@@ -6,7 +6,7 @@ import type { OptionHelp } from '../cli/usage';
 import { driverNames } from '../port/registry';
 import { autoLcores } from './auto-lcores';
 import { UsageError, parseCoreList, parseCoreMask } from './corelist';
-import { PollConfig, PollModeName, defaultPoll, parsePollMode } from './poll-mode';
+import { PollConfig, PollModeName, checkSchedPolicy, defaultPoll, parsePollMode, parseSchedPolicy } from './poll-mode';
 import { quote } from './quote';
 
 export interface EalOptions {
@@ -18,7 +18,7 @@ export interface EalOptions {
   vdevs: string[];
   /** Number of mbufs (--mbufs), or undefined for the application's default. */
   mbufs?: number;
-  /** --poll-mode, --empty-polls, --max-sleep-us. */
+  /** --poll-mode, --empty-polls, --max-sleep-us, --sched-policy, --sched-priority. */
   poll: PollConfig;
   /** --port-wait: seconds to wait for the interfaces the ports name before opening them (0: not at all). */
   portWait: number;
@@ -46,6 +46,9 @@ export const EAL_HELP: readonly OptionHelp[] = [
   ['--poll-mode busy|adaptive|interrupt', 'what an lcore does when its queues are empty: spin (busy), nap growing to --max-sleep-us (adaptive), or block until a queue has frames (interrupt); default busy, sink: interrupt'],
   ['--empty-polls N', 'empty polls before an lcore naps or blocks, 1..16777216 (default 512)'],
   ['--max-sleep-us U', 'longest adaptive nap in µs, 1..1000000 (default 2000)'],
+  ['--sched-policy P', 'scheduling policy of the lcore threads: other (default), fifo or rr; fifo/rr (real-time: a woken lcore preempts ' +
+    'every normal thread at once) need CAP_SYS_NICE and --poll-mode adaptive or interrupt'],
+  ['--sched-priority N', 'real-time priority of fifo/rr lcores, 1..99 (default 10)'],
   ['--port-wait SECONDS', 'wait up to SECONDS, 0..3600, for the interfaces that net_af_packet/net_af_xdp iface= name to exist before opening ports ' +
     '(a pod\'s Multus interfaces may come up after the container starts); default 0: a missing interface is an error at once'],
   ['-h, --help', "this command's usage"],
@@ -78,9 +81,12 @@ export function parseEal(argv: readonly string[], cmd: string, pollMode: PollMod
     else if (o === '--poll-mode') { poll.mode = parsePollMode(a.value(o), cmd); pollGiven = true; }
     else if (o === '--empty-polls') { poll.emptyPolls = a.int(o, 1, 1 << 24); pollGiven = true; }
     else if (o === '--max-sleep-us') { poll.maxSleepUs = a.int(o, 1, 1_000_000); pollGiven = true; }
+    else if (o === '--sched-policy') { poll.schedPolicy = parseSchedPolicy(a.value(o), cmd); pollGiven = true; }
+    else if (o === '--sched-priority') { poll.schedPriority = a.int(o, 1, 99); pollGiven = true; }
     else if (IGNORED_WITH_VALUE.has(o)) a.value(o);
     else if (IGNORED_FLAGS.has(o)) continue;
     else throw new UsageError(`${cmd}: unknown EAL option ${quote(o)} (application options go after --)`);
   }
+  checkSchedPolicy(poll, cmd);
   return { lcores: lcores ?? [0], autoNote, vdevs, mbufs, portWait, poll, pollGiven };
 }

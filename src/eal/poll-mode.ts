@@ -17,12 +17,35 @@ export interface PollConfig {
   emptyPolls: number;
   /** Longest nap in adaptive mode, µs. */
   maxSleepUs: number;
+  /** Scheduling policy of the lcore threads (VPP's cpu scheduler-policy): other, or real-time fifo/rr. */
+  schedPolicy: SchedPolicy;
+  /** Real-time priority for fifo/rr, 1..99. */
+  schedPriority: number;
+}
+
+export type SchedPolicy = 'other' | 'fifo' | 'rr';
+export const SCHED_POLICIES: readonly SchedPolicy[] = ['other', 'fifo', 'rr'];
+
+export function parseSchedPolicy(v: string, cmd: string): SchedPolicy {
+  if (!(SCHED_POLICIES as readonly string[]).includes(v)) throw new UsageError(`${cmd}: --sched-policy must be one of ${SCHED_POLICIES.join(', ')}, got '${v}'`);
+  return v as SchedPolicy;
+}
+
+/**
+ * A real-time lcore must sleep when idle: a busy one never yields its CPU, so
+ * the kernel's softirq thread and every other thread there wait until RT
+ * throttling (50 ms of each second) lets them run.
+ */
+export function checkSchedPolicy(p: PollConfig, cmd: string): void {
+  if (p.schedPolicy !== 'other' && p.mode === 'busy') {
+    throw new UsageError(`${cmd}: --sched-policy ${p.schedPolicy} needs --poll-mode adaptive or interrupt (a busy real-time lcore never yields its CPU)`);
+  }
 }
 
 export const POLL_MODES: readonly PollModeName[] = ['busy', 'adaptive', 'interrupt'];
 
 export function defaultPoll(mode: PollModeName = 'busy'): PollConfig {
-  return { mode, emptyPolls: 512, maxSleepUs: 2000 };
+  return { mode, emptyPolls: 512, maxSleepUs: 2000, schedPolicy: 'other', schedPriority: 10 };
 }
 
 export function parsePollMode(v: string, cmd: string): PollModeName {

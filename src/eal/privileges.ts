@@ -27,6 +27,7 @@ import { capsDrop, errnoName } from '../native';
 import { portHandle } from '../port/registry';
 import type { Port } from '../port/types';
 import { CapName, capBit, capMask, capNames } from './cap-names';
+import type { SchedPolicy } from './poll-mode';
 
 export type { CapName } from './cap-names';
 export { CAP_NAMES } from './cap-names';
@@ -100,9 +101,10 @@ function readSysctl(file: string): number | undefined {
  * Pure: `bpfCap` is bpfFdCallCap() of the kernel in question.
  */
 export function capsNeededAfterOpen(vdevDrivers: readonly string[], command: PrivCommand,
-  bpfCap: CapName | undefined = bpfFdCallCap()): CapNeed[] | undefined {
+  bpfCap: CapName | undefined = bpfFdCallCap(), schedPolicy: SchedPolicy = 'other'): CapNeed[] | undefined {
   if (vdevDrivers.some((d) => !ANALYSED_DRIVERS.includes(d))) return undefined;
   const needs: CapNeed[] = [];
+  if (schedPolicy !== 'other') needs.push({ cap: 'CAP_SYS_NICE', reason: `--sched-policy ${schedPolicy}: each lcore sets its own policy when it starts` });
   if (command === 'pktgen-xdp-live' && bpfCap !== undefined) {
     needs.push({ cap: bpfCap, reason: `xdp-live runs BPF_PROG_RUN for the whole run and this kernel checks ${bpfCap} on every bpf() call` });
   }
@@ -114,9 +116,9 @@ export function capsNeededAfterOpen(vdevDrivers: readonly string[], command: Pri
  * before its lcores start: prints one line with `say`. A run that cannot drop
  * (e.g. not root, nothing to drop) goes on; so does a failure, with one line.
  */
-export function dropAfterOpen(command: PrivCommand, ports: readonly Port[], say: (line: string) => void): void {
+export function dropAfterOpen(command: PrivCommand, ports: readonly Port[], say: (line: string) => void, schedPolicy: SchedPolicy = 'other'): void {
   const drivers = ports.map((p) => portHandle(p).driver);
-  const needs = capsNeededAfterOpen(drivers, command);
+  const needs = capsNeededAfterOpen(drivers, command, bpfFdCallCap(), schedPolicy);
   if (needs === undefined) {
     const odd = drivers.filter((d) => !ANALYSED_DRIVERS.includes(d));
     say(`privileges: kept all (${[...new Set(odd)].join(', ')} not analysed for least privilege)`);
