@@ -156,3 +156,11 @@ test('l2fwd --sched-policy fifo: the lcore thread alone is SCHED_FIFO at the pri
       t.tn.destroy();
     }
   });
+
+test('l2fwd --sched-policy fifo without CAP_SYS_NICE: the lcore fails at start with the errno, exit 1', { skip, timeout: 30_000 }, () => {
+  const r = spawnSync('setpriv', ['--bounding-set', '-sys_nice', '--inh-caps', '-sys_nice', '--', process.execPath, BIN, 'l2fwd', '-l', FWD_CPU,
+    '--poll-mode', 'adaptive', '--sched-policy', 'fifo', '--vdev', 'net_null0', '--vdev', 'net_null1', '--', '-p', '0x3', '-q', '2', '-T', '0', '--duration', '1'],
+  { encoding: 'utf8', timeout: 20_000 });
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /^tsfwd: lcore \d+ failed: --sched-policy fifo: EPERM \(needs CAP_SYS_NICE\)$/m);
+});
