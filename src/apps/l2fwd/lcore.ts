@@ -6,6 +6,7 @@
 import { LcoreContext, stopped } from '../../eal/app';
 import { Mempool } from '../../mempool/mempool';
 import { Idler } from '../../eal/idler';
+import { rxWakes } from '../../eal/rx-wakes';
 import type { PollConfig } from '../../eal/poll-mode';
 import { MONO_US_MASK } from '../../native';
 import { GcWindow } from '../gc-window';
@@ -103,7 +104,7 @@ export function l2fwdLcore(ctx: LcoreContext<L2fwdLcoreConfig>): Promise<{ gcs: 
   };
   // Counts polls, busy and asleep time; naps or blocks when idle (--poll-mode),
   // draining the tx buffers first so no frame waits through a sleep.
-  const idler = new Idler(ctx, c.poll, rxPorts.map((p, i) => p.rxWake(rxQs[i])), cnt, lc, drainAll);
+  const idler = new Idler(ctx, c.poll, rxWakes(c.poll, rxPorts, rxQs), cnt, lc, drainAll);
   // Collections are counted in the steady state only (gc-window.ts).
   const gc = new GcWindow();
   const drainUs = c.drainUs;

@@ -12,6 +12,7 @@ import { Ring } from '../../ring/ring';
 import type { Port, PortHandle } from '../../port/types';
 import { C_DROP_BAD, C_DROP_RING, C_DROP_TX, C_FWD, C_RX, C_TX, C_WORDS, Counters } from '../../stats/counters';
 import { Idler } from '../../eal/idler';
+import { rxWakes } from '../../eal/rx-wakes';
 import type { PollConfig } from '../../eal/poll-mode';
 import { GcWindow } from '../gc-window';
 import { macUpdate } from '../l2fwd/mac';
@@ -76,7 +77,7 @@ function rxLcore(ctx: LcoreContext<PipelineConfig>, c: PipelineConfig): Promise<
   const macUpdating = c.macUpdating;
   const lc = c.ports.length * C_WORDS;
   const n = rxIds.length;
-  const idler = new Idler(ctx, c.poll, rxPorts.map((p, i) => p.rxWake(rxQs[i])), cnt, lc);
+  const idler = new Idler(ctx, c.poll, rxWakes(c.poll, rxPorts, rxQs), cnt, lc);
   const gc = new GcWindow();
   let sawTraffic = false;
   while (!stopped(ctx)) {

@@ -4,6 +4,7 @@ import { LcoreContext, stopped } from '../../eal/app';
 import { Mempool } from '../../mempool/mempool';
 import { monoNs } from '../../native';
 import { Idler } from '../../eal/idler';
+import { rxWakes } from '../../eal/rx-wakes';
 import type { PollConfig } from '../../eal/poll-mode';
 import { hasUdp4Payload } from '../../net/headers';
 import { attachPort } from '../../port/registry';
@@ -84,7 +85,7 @@ export function sinkLcore(ctx: LcoreContext<SinkLcoreConfig>): SinkResult {
   };
   // A sink often shares a CPU with the generator (2-CPU machines): by default
   // it blocks until a queue has frames (--poll-mode interrupt).
-  const idler = new Idler(ctx, c.poll, ports.map((p, i) => p.rxWake(qs[i])), cnt, SINK_IDLER);
+  const idler = new Idler(ctx, c.poll, rxWakes(c.poll, ports, qs), cnt, SINK_IDLER);
   while (!stopped(ctx)) idler.poll(drain());
   idler.close();
   for (let k = 0; k < FINAL_DRAIN_BURSTS && drain() > 0; k++) { /* what arrived before the stop */ }
