@@ -145,8 +145,10 @@ test('rfc2544 against a tbf at 20 kpps: NDR within the precision of the shaped r
   // trial it lets at most (1600 + 60000) / 60 / 3 = 342 pps (1.7%) more through.
   const t = shaped('rt', ['tbf', 'rate', '9.6mbit', 'burst', '1600', 'limit', '60000']);
   try {
-    const { trials, final } = rfc(t, ['--trial', '3', '--final', '3', '--warmup', '0', '--max-rate', '100000', '--min-rate', '5000',
+    const { trials, final, stderr } = rfc(t, ['--trial', '3', '--final', '3', '--warmup', '0', '--max-rate', '100000', '--min-rate', '5000',
       '--precision', '2', '--latency-at', '50']);
+    // Its ports open in their namespaces, then every capability goes before the first trial's lcores start.
+    assert.match(stderr, /^privileges: dropped all \d+ capabilities \(nothing needs one after open\)$/m);
     const [r] = final.results;
     assert.ok(r.ndr.found && r.ndr.confirmed && r.ndr.limitedBy === 'device', JSON.stringify(r.ndr));
     const seen = trials.map((x) => `${x.label} ${x.rate}: ${x.lossPct.toFixed(2)}%`).join('; ');

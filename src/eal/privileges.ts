@@ -70,7 +70,7 @@ export function dropCapabilities(keep: readonly CapName[]): { kept: string[]; dr
 export interface CapNeed { cap: CapName; reason: string }
 
 /** Commands that call dropAfterOpen; pktgen's xdp-live engine differs from its lcore engine. */
-export type PrivCommand = 'l2fwd' | 'pipeline' | 'pktgen' | 'pktgen-xdp-live' | 'sink';
+export type PrivCommand = 'l2fwd' | 'pipeline' | 'pktgen' | 'pktgen-xdp-live' | 'sink' | 'rfc2544';
 
 /** Drivers whose after-open paths were checked (see the top of this file). */
 export const ANALYSED_DRIVERS: readonly string[] = ['net_af_packet', 'net_af_xdp', 'net_udp', 'net_pcap', 'net_ring', 'net_null'];

@@ -11,6 +11,7 @@ import { EalOptions, parseEal, splitAtDashDash } from '../../eal/options';
 import { defaultPoll } from '../../eal/poll-mode';
 import { Mempool } from '../../mempool/mempool';
 import { LinkWatch } from '../../cli/link-watch';
+import { dropAfterOpen } from '../../eal/privileges';
 import { checkLcores, openPorts, rate as fmtRate } from '../../cli/ports';
 import { Rfc2544Options, lineRatePps, parseRfc2544Options } from './options';
 import { RateSearch, TargetResult, TrialRecord } from './search';
@@ -45,6 +46,15 @@ export async function runRfc2544(argv: string[]): Promise<number> {
   const onSig = (): void => { aborted = true; };
   process.on('SIGINT', onSig);
   process.on('SIGTERM', onSig);
+  // Ports open (in their namespaces): nothing after needs a capability, as for
+  // pktgen and the sink whose lcores this runs (privileges.ts). Before any trial
+  // launches its lcores, so they start with the reduced set.
+  try {
+    dropAfterOpen('rfc2544', ports, say, eal.poll.schedPolicy);
+  } catch (e) {
+    for (const p of ports) p.close();
+    throw e;
+  }
   const links = new LinkWatch(eal.vdevs, ports.map((p) => p.name), say);
   const bufs = streamBuffers(ports.length);
   const setup: TrialSetup = {
