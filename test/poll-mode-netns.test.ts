@@ -34,12 +34,28 @@ async function cpuShare(pid: number, seconds: number): Promise<number> {
 
 /** se.slice (ns) of the thread of `pid` pinned to `cpu` alone (the lcore), or undefined on a kernel that shows none. */
 function lcoreSlice(pid: number, cpu: string): number | undefined {
+  const m = /^se\.slice\s*:\s*(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/task/${lcoreTid(pid, cpu)}/sched`, 'utf8'));
+  return m ? Number(m[1]) : undefined;
+}
+
+/** The thread of `pid` pinned to `cpu` alone: the lcore. */
+function lcoreTid(pid: number, cpu: string): string {
   for (const t of fs.readdirSync(`/proc/${pid}/task`)) {
-    if (/^Cpus_allowed_list:\s*(\S+)/m.exec(fs.readFileSync(`/proc/${pid}/task/${t}/status`, 'utf8'))?.[1] !== cpu || Number(t) === pid) continue;
-    const m = /^se\.slice\s*:\s*(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/task/${t}/sched`, 'utf8'));
-    return m ? Number(m[1]) : undefined;
+    if (/^Cpus_allowed_list:\s*(\S+)/m.exec(fs.readFileSync(`/proc/${pid}/task/${t}/status`, 'utf8'))?.[1] === cpu && Number(t) !== pid) return t;
   }
   throw new Error(`no thread of ${pid} pinned to CPU ${cpu}`);
+}
+
+/** pktgen sends n frames at 50 kpps from g0; returns how many reached s0 (kernel counter), waiting up to 10 s for them. */
+async function sendThrough(t: ReturnType<typeof genFwdSink>, n: number): Promise<number> {
+  const s0 = t.tn.counter(t.s, 's0', 'rx_packets');
+  const gen = spawnSync('ip', ['netns', 'exec', t.g, process.execPath, BIN, 'pktgen', '-l', GEN_CPU, '--vdev', 'net_af_packet0,iface=g0', '--',
+    '--count', String(n), '--rate', '50000', '-T', '0'], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(gen.status, 0, gen.stderr);
+  const end = Date.now() + 10_000;
+  while (t.tn.counter(t.s, 's0', 'rx_packets') - s0 < n && Date.now() < end) await sleep(50);
+  await sleep(200);
+  return t.tn.counter(t.s, 's0', 'rx_packets') - s0;
 }
 // Kernels with EEVDF custom slices (6.12+) show se.slice; there the request must have landed.
 const sliceShown = /^se\.slice/m.test(fs.readFileSync('/proc/self/sched', 'utf8'));
@@ -63,14 +79,7 @@ for (const mode of ['busy', 'adaptive', 'interrupt'] as const) {
         if (sliceShown && mode === 'busy') assert.ok(slice !== 100_000, `busy lcore slice ${slice} ns`);
         else if (sliceShown) assert.equal(slice, 100_000, 'adaptive/interrupt lcore slice 0.1 ms');
         const N = 20_000;
-        const s0 = t.tn.counter(t.s, 's0', 'rx_packets');
-        const gen = spawnSync('ip', ['netns', 'exec', t.g, process.execPath, BIN, 'pktgen', '-l', GEN_CPU, '--vdev', 'net_af_packet0,iface=g0', '--',
-          '--count', String(N), '--rate', '50000', '-T', '0'], { encoding: 'utf8', timeout: 60_000 });
-        assert.equal(gen.status, 0, gen.stderr);
-        const end = Date.now() + 10_000;
-        while (t.tn.counter(t.s, 's0', 'rx_packets') - s0 < N && Date.now() < end) await sleep(50);
-        await sleep(200);
-        assert.equal(t.tn.counter(t.s, 's0', 'rx_packets') - s0, N, 'exactly N frames reached the sink');
+        assert.equal(await sendThrough(t, N), N, 'exactly N frames reached the sink');
         await sleep(1000); // idle again: the lcore goes back to sleep before the stop
         const r = await stopCli(fwd.proc);
         assert.equal(r.code, 0, fwd.err());
@@ -116,13 +125,9 @@ test('sink (interrupt by default) is quiet when idle and counts an exact burst o
 
 /** Scheduling policy and real-time priority (/proc/PID/task/TID/stat fields 41 and 40) of the thread of `pid` pinned to `cpu` alone. */
 function lcorePolicy(pid: number, cpu: string): { policy: number; prio: number } {
-  for (const t of fs.readdirSync(`/proc/${pid}/task`)) {
-    if (/^Cpus_allowed_list:\s*(\S+)/m.exec(fs.readFileSync(`/proc/${pid}/task/${t}/status`, 'utf8'))?.[1] !== cpu || Number(t) === pid) continue;
-    const st = fs.readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8');
-    const f = st.slice(st.lastIndexOf(')') + 2).split(' '); // f[0] is field 3
-    return { prio: Number(f[37]), policy: Number(f[38]) };
-  }
-  throw new Error(`no thread of ${pid} pinned to CPU ${cpu}`);
+  const st = fs.readFileSync(`/proc/${pid}/task/${lcoreTid(pid, cpu)}/stat`, 'utf8');
+  const f = st.slice(st.lastIndexOf(')') + 2).split(' '); // f[0] is field 3
+  return { prio: Number(f[37]), policy: Number(f[38]) };
 }
 
 test('l2fwd --sched-policy fifo: the lcore thread alone is SCHED_FIFO at the priority asked, CAP_SYS_NICE kept for it, exact count, prompt stop',
@@ -138,14 +143,7 @@ test('l2fwd --sched-policy fifo: the lcore thread alone is SCHED_FIFO at the pri
       assert.equal(main.slice(main.lastIndexOf(')') + 2).split(' ')[38], '0', 'the main thread stays SCHED_OTHER');
       assert.match(fwd.err(), /privileges: kept CAP_SYS_NICE \(--sched-policy fifo: each lcore sets its own policy when it starts\)/);
       const N = 20_000;
-      const s0 = t.tn.counter(t.s, 's0', 'rx_packets');
-      const gen = spawnSync('ip', ['netns', 'exec', t.g, process.execPath, BIN, 'pktgen', '-l', GEN_CPU, '--vdev', 'net_af_packet0,iface=g0', '--',
-        '--count', String(N), '--rate', '50000', '-T', '0'], { encoding: 'utf8', timeout: 60_000 });
-      assert.equal(gen.status, 0, gen.stderr);
-      const end = Date.now() + 10_000;
-      while (t.tn.counter(t.s, 's0', 'rx_packets') - s0 < N && Date.now() < end) await sleep(50);
-      await sleep(200);
-      assert.equal(t.tn.counter(t.s, 's0', 'rx_packets') - s0, N, 'exactly N frames reached the sink');
+      assert.equal(await sendThrough(t, N), N, 'exactly N frames reached the sink');
       const r = await stopCli(fwd.proc);
       assert.equal(r.code, 0, fwd.err());
       assert.ok(r.ms < 1000, `exited ${r.ms} ms after SIGINT`);
