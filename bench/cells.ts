@@ -1,9 +1,11 @@
 // One table cell of a traffic benchmark (a forwarder at one frame size, all
 // its runs), how it prints, and the headline ratios taken from the same runs.
 import { summarize } from './stats';
+import { byPass, pairedRatio, ratioText } from './ratio';
 
 export interface Cell {
-  runs: { pps: number; generated: number; gcs?: number; maxRssKb?: number; imissed?: number }[];
+  /** `pass` is the interleaved pass the run belongs to (0-based): ratios pair runs of the same pass. */
+  runs: { pass: number; pps: number; generated: number; gcs?: number; maxRssKb?: number; imissed?: number }[];
   /** The last failure; a cell with runs and an error shows both. */
   error?: string;
 }
@@ -27,14 +29,17 @@ export function cellJson(c: Cell | undefined): Record<string, unknown> {
   };
 }
 
-const median = (c: Cell | undefined): number | undefined => (c && c.runs.length ? summarize(c.runs.map((r) => r.pps)).median : undefined);
+/** Cell `a` over cell `b`, pass by pass; undefined when no pass has both. */
+export function cellRatio(a: Cell | undefined, b: Cell | undefined): ReturnType<typeof pairedRatio> {
+  return a && b ? pairedRatio(byPass(a.runs), byPass(b.runs)) : undefined;
+}
 
-/** "/ ref = **ratio**" for each reference row measured at `len`, with its target note at 64 B. */
-function ratios(v: number, refs: readonly (readonly [string, string])[], len: number, get: (forwarder: string, len: number) => Cell | undefined): string[] {
+/** "/ ref = **ratio** (spread)" for each reference row measured at `len`, with its target note at 64 B. */
+function ratios(v: Cell, refs: readonly (readonly [string, string])[], len: number, get: (forwarder: string, len: number) => Cell | undefined): string[] {
   const parts: string[] = [];
   for (const [name, target] of refs) {
-    const ref = median(get(name, len));
-    if (ref) parts.push(`/ ${name} = **${(v / ref).toFixed(2)}**${len === 64 ? target : ''}`);
+    const r = cellRatio(v, get(name, len));
+    if (r) parts.push(`/ ${name} = ${ratioText(r)}${len === 64 ? target : ''}`);
   }
   return parts;
 }
@@ -42,19 +47,23 @@ function ratios(v: number, refs: readonly (readonly [string, string])[], len: nu
 const AFP_REFS = [['linux bridge', ''], ['testpmd net_af_packet mac', ' (target >= 1.2 at 64 B)'], ['testpmd net_af_packet io', '']] as const;
 const XDP_REFS = [['testpmd net_af_xdp mac', ' (target >= 1.0 at 64 B)'], ['testpmd net_af_xdp io', ''], ['linux bridge', '']] as const;
 
-/** "tsfwd / bridge" and "tsfwd / testpmd mac" per size (AF_PACKET and AF_XDP), from medians of the same runs. */
+/**
+ * "tsfwd / bridge" and "tsfwd / testpmd mac" per size (AF_PACKET and AF_XDP): the median of the
+ * per-pass ratios with their min-max, each pass pairing runs made back to back.
+ */
 export function ratioLines(label: string, sizes: number[], get: (forwarder: string, len: number) => Cell | undefined): string[] {
   const lines: string[] = [];
   for (const len of sizes) {
-    const mmap = median(get('tsfwd l2fwd mmap', len));
-    const mmsg = median(get('tsfwd l2fwd mmsg', len));
-    if (mmap === undefined) continue;
+    const mmap = get('tsfwd l2fwd mmap', len);
+    if (!mmap || mmap.runs.length === 0) continue;
     const parts = ratios(mmap, AFP_REFS, len, get);
-    if (mmsg !== undefined) parts.push(`(mmsg / mmap = ${(mmsg / mmap).toFixed(2)})`);
+    const mmsg = cellRatio(get('tsfwd l2fwd mmsg', len), mmap);
+    if (mmsg) parts.push(`(mmsg / mmap = ${ratioText(mmsg)})`);
     lines.push(`- ${label}, ${len} B: tsfwd l2fwd mmap ${parts.join('; ')}`);
-    const xdp = median(get('tsfwd l2fwd af_xdp', len));
-    if (xdp === undefined) continue;
-    lines.push(`- ${label}, ${len} B: tsfwd l2fwd af_xdp ${[...ratios(xdp, XDP_REFS, len, get), `(af_xdp / mmap = ${(xdp / mmap).toFixed(2)})`].join('; ')}`);
+    const xdp = get('tsfwd l2fwd af_xdp', len);
+    if (!xdp || xdp.runs.length === 0) continue;
+    const vsMmap = cellRatio(xdp, mmap);
+    lines.push(`- ${label}, ${len} B: tsfwd l2fwd af_xdp ${[...ratios(xdp, XDP_REFS, len, get), ...(vsMmap ? [`(af_xdp / mmap = ${ratioText(vsMmap)})`] : [])].join('; ')}`);
   }
   return lines;
 }

@@ -23,7 +23,7 @@ import { BenchNet, Proc, packets, sleep, window } from './traffic';
 const WARMUP_MS = 1000;
 const ALONE = 'generator alone (dropped at f0)';
 
-async function once(net: BenchNet, gen: Generator, fwd: Forwarder | undefined, len: number, o: BenchOptions): Promise<Cell['runs'][number]> {
+async function once(net: BenchNet, gen: Generator, fwd: Forwarder | undefined, len: number, o: BenchOptions): Promise<Omit<Cell['runs'][number], 'pass'>> {
   const bound = o.seconds + 60;
   let fp: Proc | undefined;
   let gp: Proc | undefined;
@@ -68,7 +68,7 @@ export async function fwdBench(o: BenchOptions): Promise<BenchReport> {
             const c = cell(g.name, f?.name ?? ALONE, len);
             try {
               const r = await once(net, g, f, len, o);
-              c.runs.push(r);
+              c.runs.push({ pass: i, ...r });
               o.log(`  run ${i + 1} ${g.name} ${len} B ${f?.name ?? ALONE}: ${kpps(r.pps)} kpps (generator ${kpps(r.generated)} kpps${r.imissed !== undefined ? `, imissed ${r.imissed}` : ''})`);
             } catch (e) {
               c.error = (e as Error).message;

@@ -7,7 +7,8 @@
 // (kernel counters), i.e. frames the forwarder handled.
 import { BenchOptions, BenchReport } from './options';
 import { Forwarder, testpmd, tsfwdFinal, tsfwdL2fwd } from './contenders';
-import { Cell, cellJson, cellText } from './cells';
+import { Cell, cellJson, cellRatio, cellText } from './cells';
+import { ratioText } from './ratio';
 import { summarize, table } from './stats';
 import { barChart } from './svg';
 import { BenchNet, Proc, packets, sleep, window } from './traffic';
@@ -15,7 +16,7 @@ import { BenchNet, Proc, packets, sleep, window } from './traffic';
 const WARMUP_MS = 1000;
 const LEN = 64;
 
-async function once(net: BenchNet, f: Forwarder, o: BenchOptions): Promise<Cell['runs'][number]> {
+async function once(net: BenchNet, f: Forwarder, o: BenchOptions): Promise<Omit<Cell['runs'][number], 'pass'>> {
   let p: Proc | undefined;
   let r: number[];
   try {
@@ -43,7 +44,7 @@ export async function loopBench(o: BenchOptions): Promise<BenchReport> {
         const c = cells.get(f.name)!;
         try {
           const r = await once(net, f, o);
-          c.runs.push(r);
+          c.runs.push({ pass: i, ...r });
           o.log(`  run ${i + 1} loop ${f.name}: ${(r.pps / 1e3).toFixed(0)} kpps`);
         } catch (e) {
           c.error = (e as Error).message;
@@ -54,14 +55,12 @@ export async function loopBench(o: BenchOptions): Promise<BenchReport> {
   } finally {
     net.down();
   }
-  const med = (n: string): number | undefined => { const c = cells.get(n)!; return c.runs.length ? summarize(c.runs.map((r) => r.pps)).median : undefined; };
   const body = fwds.map((f) => [f.name, f.skip ?? cellText(cells.get(f.name))]);
   const ratios: string[] = [];
   for (const mode of ['mmap', 'mmsg']) {
-    const t = med(`tsfwd l2fwd ${mode}`);
     for (const ref of ['testpmd net_af_packet mac', 'testpmd net_af_packet io']) {
-      const r = med(ref);
-      if (t !== undefined && r) ratios.push(`- loop, ${LEN} B: tsfwd l2fwd ${mode} / ${ref} = **${(t / r).toFixed(2)}**${ref.endsWith('mac') ? ' (target >= 1.0)' : ''}`);
+      const r = cellRatio(cells.get(`tsfwd l2fwd ${mode}`), cells.get(ref));
+      if (r) ratios.push(`- loop, ${LEN} B: tsfwd l2fwd ${mode} / ${ref} = ${ratioText(r)}${ref.endsWith('mac') ? ' (target >= 1.0)' : ''}`);
     }
   }
   const md = [

@@ -12,6 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { BenchOptions, BenchReport } from './options';
 import { summarize, table } from './stats';
+import { pairedRatio, ratioText } from './ratio';
 
 const BIN = path.resolve(__dirname, '..', '..', 'bin', 'tsfwd.js');
 const WARMUP_S = 2;
@@ -118,6 +119,8 @@ export async function memifBench(o: BenchOptions): Promise<BenchReport> {
   const loop = { tsfwd: [] as number[], testpmd: [] as number[] };
   const chain: ChainRun[] = [];
   const loopErr: Record<string, string> = {};
+  // Rates by pass (a hole where a run failed): the ratio pairs the two forwarders' runs of one pass.
+  const loopPass = { tsfwd: [] as (number | undefined)[], testpmd: [] as (number | undefined)[] };
   try {
     for (let i = 0; i < o.runs; i++) {
       if (hasTestpmd) {
@@ -125,6 +128,7 @@ export async function memifBench(o: BenchOptions): Promise<BenchReport> {
           try {
             const pps = await loopOnce(o, dir, f);
             loop[f].push(pps);
+            loopPass[f][i] = pps;
             o.log(`  run ${i + 1} memif loop, forwarder ${f}: ${(pps / 1e6).toFixed(2)} Mpps`);
           } catch (e) {
             loopErr[f] = (e as Error).message;
@@ -147,14 +151,14 @@ export async function memifBench(o: BenchOptions): Promise<BenchReport> {
   }
   rows.push(['chain 64 B: pktgen -> l2fwd (rx, one lcore)', m(chain.map((c) => c.fwdPps))]);
   rows.push(['chain 64 B: delivered to sink', m(chain.map((c) => c.sinkPps))]);
-  const ratio = hasTestpmd && loop.testpmd.length && loop.tsfwd.length ? summarize(loop.tsfwd).median / summarize(loop.testpmd).median : undefined;
+  const ratio = hasTestpmd ? pairedRatio(Array.from(loopPass.tsfwd), Array.from(loopPass.testpmd)) : undefined;
   const markdown = [
     `memif, ${o.runs} run(s) of ${o.seconds} s, medians (Mpps)${hasTestpmd ? '' : '; loop skipped: needs dpdk-testpmd (apt-get install dpdk-dev librte-net-memif23)'}`,
     '',
     table(['scenario', 'Mpps'], rows),
     '',
-    ratio !== undefined ? `tsfwd / testpmd as the loop's forwarder: ${ratio.toFixed(2)}x` : '',
+    ratio !== undefined ? `tsfwd / testpmd as the loop's forwarder: ${ratioText(ratio)}` : '',
     `l2fwd GCs during the chain (max per lcore): ${Math.max(0, ...chain.map((c) => c.gcs))}`,
   ].join('\n');
-  return { name: 'memif', markdown, json: { loop, loopErrors: loopErr, chain, ratio } };
+  return { name: 'memif', markdown, json: { loop, loopErrors: loopErr, chain, ratio: ratio?.median, ratioSpread: ratio } };
 }

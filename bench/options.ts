@@ -2,6 +2,8 @@
 export interface BenchOptions {
   runs: number;
   seconds: number;
+  /** True if --seconds was given (a scenario with its own default length may keep it otherwise). */
+  secondsGiven?: boolean;
   /** Two CPUs for producer/consumer pairs. */
   cpus: [number, number];
   log: (line: string) => void;

@@ -7,8 +7,9 @@
 //   gen [g0] --- [f0] fwd [f1] --- [s0] sink
 //   rfc2544's lcore (pktgen, then sink) on CPU a, the forwarder on CPU b.
 //
-// --seconds is the search trial's length (finals last twice as long); --runs
-// is ignored: a search is already many trials, one search per forwarder.
+// --seconds is the search trial's length (default 1 s here; finals last twice
+// as long); --runs is ignored: a search is already many trials, one search per
+// forwarder.
 import type { SizeResult } from '../src/apps/rfc2544/report';
 import { BenchOptions, BenchReport } from './options';
 import { Forwarder, linuxBridge, testpmd, tsfwdL2fwd } from './contenders';
@@ -19,6 +20,9 @@ import { BIN, BenchNet, Proc } from './traffic';
 /** Frame sizes with FCS, as rfc2544 counts them. */
 const SIZES = [64, 512, 1518];
 
+/** Trial length: --seconds if given, else 1 s (a search is some thirty trials per size and forwarder). */
+const trialS = (o: BenchOptions): number => (o.secondsGiven ? o.seconds : 1);
+
 async function search(net: BenchNet, fwd: Forwarder, o: BenchOptions): Promise<SizeResult[]> {
   const bound = 600;
   let fp: Proc | undefined;
@@ -26,7 +30,7 @@ async function search(net: BenchNet, fwd: Forwarder, o: BenchOptions): Promise<S
     fp = await fwd.start(net.fwd, 'f0', 'f1', o.cpus, bound, false);
     const p = new Proc(undefined, [process.execPath, BIN, 'rfc2544', '-l', String(o.cpus[0]),
       '--vdev', `net_af_packet0,iface=g0,netns=${net.gen}`, '--vdev', `net_af_packet1,iface=s0,netns=${net.sink}`, '--',
-      '--sizes', SIZES.join(','), '--trial', String(o.seconds), '--final', String(2 * o.seconds), '--latency-at', '50', '--stats-json'], bound);
+      '--sizes', SIZES.join(','), '--trial', String(trialS(o)), '--final', String(2 * trialS(o)), '--latency-at', '50', '--stats-json'], bound);
     await p.wait(bound * 1000);
     const last = p.out.trim().split('\n').pop() ?? '';
     if (!last.includes('"msg":"final"')) throw new Error(`rfc2544 gave no final line: ${p.err.trim().split('\n').pop()}`);
@@ -67,8 +71,8 @@ export async function rfc2544Bench(o: BenchOptions): Promise<BenchReport> {
   });
   const markdown = [
     `RFC 2544 search (tsfwd rfc2544) through each forwarder in gen -> fwd -> sink on veths: per frame size (FCS counted), ` +
-      `NDR kpps / PDR(0.5%) kpps / latency p50, p99 in µs at 50% of the PDR. Trials of ${o.seconds} s after 0.1 s of warm-up (rfc2544's default), ` +
-      `confirmations of ${2 * o.seconds} s, precision 2%. Generator and sink (one tsfwd process) on CPU ${o.cpus[0]}, forwarder on CPU ${o.cpus[1]}. ` +
+      `NDR kpps / PDR(0.5%) kpps / latency p50, p99 in µs at 50% of the PDR. Trials of ${trialS(o)} s after 0.1 s of warm-up (rfc2544's default), ` +
+      `confirmations of ${2 * trialS(o)} s, precision 2%. Generator and sink (one tsfwd process) on CPU ${o.cpus[0]}, forwarder on CPU ${o.cpus[1]}. ` +
       '! = even the lowest rate lost frames; ^ = the generator\'s ceiling, not the forwarder\'s. The full per-trial record is in rfc2544.json.',
     '', table(['forwarder', ...SIZES.map((s) => `${s} B`)], rows),
   ].join('\n');

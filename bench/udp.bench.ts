@@ -15,6 +15,7 @@ import { withNetns } from '../src/topo/netns';
 import { onAbort } from './abort';
 import { BenchOptions, BenchReport } from './options';
 import { summarize, table } from './stats';
+import { pairedRatio, ratioText } from './ratio';
 import type { UdpLoopConfig, UdpLoopResult } from './udp-apps';
 
 const PA = 7100;
@@ -101,10 +102,11 @@ export async function udpBench(o: BenchOptions): Promise<BenchReport> {
         }
         const t = summarize(rates);
         const c = haveC ? summarize(cRates) : undefined;
+        const ratio = haveC ? pairedRatio(rates, cRates) : undefined;
         o.log(`  ${name}: ${kpps(t.median)} kpps${c ? ` (C ${kpps(c.median)})` : ''}`);
         body.push([name, kpps(t.median), `${kpps(t.min)}-${kpps(t.max)}`, (1e9 / t.median).toFixed(0),
-          c ? kpps(c.median) : '-', c ? (t.median / c.median).toFixed(2) : '-', ((t.median * size * 8) / 1e9).toFixed(2), String(gcs)]);
-        results.push({ name, size, vni, tsfwd: t, c });
+          c ? kpps(c.median) : '-', ratio ? ratioText(ratio) : '-', ((t.median * size * 8) / 1e9).toFixed(2), String(gcs)]);
+        results.push({ name, size, vni, tsfwd: t, c, ratio });
       }
     }
   } finally {

@@ -11,7 +11,7 @@
                   "src/udp/udp.c", "src/udp/udp-sock.c",
                   "src/af-packet/afp_setup.c", "src/af-packet/afp_info.c", "src/af-packet/afp_burst.c", "src/af-packet/afp_ring.c", "src/af-packet/afp_mmsg.c",
                   "src/af-xdp/xsk_prog.c", "src/af-xdp/xsk_setup.c", "src/af-xdp/xsk_burst.c", "src/af-xdp/xdp_gen.c",
-                  "src/memif/memif_ctl.c", "src/memif/memif_msg.c", "src/memif/memif_burst.c"],
+                  "src/memif/memif_ctl.c", "src/memif/memif_msg.c", "src/memif/memif_listen.c", "src/memif/memif_burst.c"],
       "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-std=gnu11"],
       "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"],
       "conditions": [

@@ -1,9 +1,10 @@
 // net_memif against DPDK 22.11's dpdk-testpmd (net_memif PMD) both ways:
 // testpmd as client (txonly / rxonly) against tsfwd servers, and tsfwd
 // clients through a testpmd server (io between two memif ports) with
-// 1514-byte frames over 512-byte memif buffers, so descriptors chain in both
-// directions. testpmd in the server role reports 0 in its counters (see issue
-// 14), so those runs are counted on tsfwd's side.
+// 1514-byte frames over 512-byte memif buffers and 9000-byte jumbo frames over
+// 2048-byte ones, so descriptors chain in both directions. testpmd in the
+// server role reports 0 in its counters (see issue 14), so those runs are
+// counted on tsfwd's side.
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -96,20 +97,21 @@ test('tsfwd pktgen as memif server -> testpmd rxonly as client: testpmd counts e
   }
 });
 
-test('tsfwd pktgen -> testpmd io (memif server, two ports) -> tsfwd sink, 1514-byte frames chained over 512-byte buffers', { skip }, async () => {
-  const dir = sockDir('tp-io');
+/** tsfwd pktgen -> testpmd io between two memif server ports -> tsfwd sink; `size` counts the FCS. */
+async function throughTestpmd(tag: string, size: number, bsize: number, N: number, ratePct: number, mbufSize?: number): Promise<void> {
+  const dir = sockDir(tag);
   try {
     const a = path.join(dir, 'a.sock');
     const b = path.join(dir, 'b.sock');
-    const N = 20000;
-    fs.writeFileSync(path.join(dir, 'g.pkt'), `set 0 count ${N}\nset 0 size 1518\nset 0 rate 2\ndelay 1000\nstart 0\ndelay 4000\nstop 0\n`);
+    fs.writeFileSync(path.join(dir, 'g.pkt'), `set 0 count ${N}\nset 0 size ${size}\nset 0 rate ${ratePct}\ndelay 1000\nstart 0\ndelay 4000\nstop 0\n`);
     const tp = testpmd([`net_memif0,role=server,socket=${a},socket-abstract=no,rsize=12`, `net_memif1,role=server,socket=${b},socket-abstract=no,rsize=12`], 'io');
     await waitLine(tp.out, /Press enter to exit|Port statistics/, 30_000, 'testpmd forwarding');
-    const client = (s: string): string => `net_memif0,socket=${s},socket-abstract=no,bsize=512,rsize=12`;
-    const sink = tsfwd(['sink', '-l', CPU_A, '--poll-mode', 'adaptive', '--max-sleep-us', '100', '--vdev', client(b),
+    const client = (s: string): string => `net_memif0,socket=${s},socket-abstract=no,bsize=${bsize},rsize=12`;
+    const mbuf = mbufSize ? ['--mbuf-size', String(mbufSize)] : [];
+    const sink = tsfwd(['sink', '-l', CPU_A, '--poll-mode', 'adaptive', '--max-sleep-us', '100', ...mbuf, '--vdev', client(b),
       '--', '-T', '0', '--stats-json', '--duration', '12']);
     await waitLine(sink.err, up('net_memif0'), 20_000, 'sink connected to testpmd');
-    const gen = tsfwd(['pktgen', '-l', CPU_A, '--vdev', client(a), '--', '-f', path.join(dir, 'g.pkt'), '-T', '0', '--stats-json']);
+    const gen = tsfwd(['pktgen', '-l', CPU_A, ...mbuf, '--vdev', client(a), '--', '-f', path.join(dir, 'g.pkt'), '-T', '0', '--stats-json']);
     assert.equal(await gen.done, 0, gen.err());
     assert.match(gen.err(), up('net_memif0'));
     assert.equal(await sink.done, 0, sink.err());
@@ -118,12 +120,22 @@ test('tsfwd pktgen -> testpmd io (memif server, two ports) -> tsfwd sink, 1514-b
     const g = final<GenFinal>(gen.out());
     const s = final<SinkFinal>(sink.out());
     assert.equal(g.ports[0].opackets, N);
+    assert.equal(g.ports[0].obytes, N * (size - 4));
     assert.equal(s.ports[0].ipackets, N, 'every frame came back through testpmd');
-    assert.equal(s.ports[0].ibytes, N * 1514);
+    assert.equal(s.ports[0].ibytes, N * (size - 4));
+    assert.equal(s.ports[0].ierrors, 0);
     assert.deepEqual(s.streams.map((x) => [x.received, x.lost, x.duplicates, x.reordered]), [[N, 0, 0, 0]]);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+test('tsfwd pktgen -> testpmd io (memif server, two ports) -> tsfwd sink, 1514-byte frames chained over 512-byte buffers', { skip }, async () => {
+  await throughTestpmd('tp-io', 1518, 512, 20000, 2);
+});
+
+test('jumbo: 9000-byte frames (--mbuf-size 9216) chained over 2048-byte memif buffers through testpmd io, exact counts and bytes', { skip }, async () => {
+  await throughTestpmd('tp-jumbo', 9004, 2048, 5000, 5, 9216);
 });
 
 test('two queue pairs over an abstract socket (both sides\' default): testpmd txonly --txq=2 -> tsfwd sink qpairs=2, both streams whole', { skip }, async () => {

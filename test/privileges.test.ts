@@ -176,13 +176,13 @@ test('pktgen xdp-live: BPF_PROG_RUN after dropCapabilities([]) still sends exact
 });
 
 test('capsNeededAfterOpen: nothing after open, except BPF_PROG_RUN on kernels that check every bpf() call', () => {
-  const drivers = ['net_af_packet', 'net_af_xdp', 'net_udp', 'net_pcap', 'net_ring', 'net_null'];
+  const drivers = ['net_af_packet', 'net_af_xdp', 'net_udp', 'net_pcap', 'net_ring', 'net_null', 'net_memif'];
   for (const cmd of ['l2fwd', 'pipeline', 'pktgen', 'sink', 'pktgen-xdp-live'] as const) {
     assert.deepEqual(capsNeededAfterOpen(drivers, cmd, undefined), [], cmd);
   }
   assert.deepEqual(capsNeededAfterOpen(drivers, 'l2fwd', 'CAP_BPF'), [], 'af_xdp close needs nothing even there');
   assert.deepEqual(capsNeededAfterOpen([], 'pktgen-xdp-live', 'CAP_BPF')!.map((n) => n.cap), ['CAP_BPF']);
-  assert.equal(capsNeededAfterOpen(['net_memif'], 'l2fwd'), undefined, 'a driver nobody analysed keeps everything');
+  assert.equal(capsNeededAfterOpen(['net_memif', 'net_future'], 'l2fwd'), undefined, 'a driver nobody analysed keeps everything');
   assert.equal(bpfFdCallCap('6.18.44-fc', 2), undefined);
   assert.equal(bpfFdCallCap('6.1.0-28-amd64', 2), 'CAP_BPF');
   assert.equal(bpfFdCallCap('6.1.0-28-amd64', 0), undefined);

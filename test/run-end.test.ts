@@ -1,5 +1,6 @@
 // Every run ends: a second signal forces the exit, a metrics port in use or a
-// worker that cannot start leaves nothing running (issue 11, defect 3).
+// worker that cannot start leaves nothing running (issue 11, defect 3); the
+// double SIGINT of coreutils `timeout` is one stop request.
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -52,5 +53,30 @@ test('l2fwd: a worker that cannot start stops the ones already running before th
   const final = JSON.parse(r.stdout.trim().split('\n').pop()!) as { msg: string; ok: boolean; mempool: { inUse: number } };
   assert.equal(final.msg, 'final');
   assert.equal(final.ok, false);
+  assert.equal(final.mempool.inUse, 0);
+});
+
+test('two SIGINTs 20 ms apart (coreutils `timeout -s INT` signals the command, then its process group) are one stop: final stats, exit 0', async () => {
+  const proc = spawn(process.execPath, [BIN, 'l2fwd', '-l', String(cpus[0]), ...NULL2, '--', '-p', '0x3', '-q', '2', '-T', '0', '--stats-json'],
+    { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  proc.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  const code = await new Promise<number | null>((resolve) => {
+    const kill = setTimeout(() => proc.kill('SIGKILL'), 20_000);
+    proc.stderr.on('data', (d: Buffer) => {
+      const first = !/Lcore \d+: RX port/.test(err);
+      err += d.toString();
+      if (first && /Lcore \d+: RX port/.test(err)) {
+        setTimeout(() => { proc.kill('SIGINT'); setTimeout(() => proc.kill('SIGINT'), 20); }, 300);
+      }
+    });
+    proc.on('exit', (c) => { clearTimeout(kill); resolve(c); });
+  });
+  assert.equal(code, 0, err);
+  assert.doesNotMatch(err, /second SIGINT/);
+  const final = JSON.parse(out.trim().split('\n').pop()!) as { msg: string; ok: boolean; mempool: { inUse: number } };
+  assert.equal(final.msg, 'final');
+  assert.equal(final.ok, true);
   assert.equal(final.mempool.inUse, 0);
 });

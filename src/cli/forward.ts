@@ -71,7 +71,7 @@ export async function runForwarder(argv: string[], mode: Mode): Promise<number> 
   for (let p = 0; p < eal.vdevs.length; p++) if ((opt.portmask >>> p) & 1) { enabled++; rxQueues += queuesAsked(eal.vdevs[p]); }
   const ringSlots = mode === 'pipeline' ? enabled * opt.ringSize : 0;
   const n = eal.mbufs ?? Math.max(8192, rxQueues * (2 * opt.burst + 1024) + nbLcores * 384 + ringSlots);
-  const pool = Mempool.create({ n, cacheSize: Math.min(256, Math.floor(n / 1.5)) });
+  const pool = Mempool.create({ n, dataRoom: eal.mbufSize, cacheSize: Math.min(256, Math.floor(n / 1.5)) });
 
   const ports = await openPorts(eal.vdevs, pool, eal.portWait);
 

@@ -53,7 +53,7 @@ export function parsePktgenOptions(argv: string[]): PktgenOptions {
   const a = new Args(argv);
   for (let k = a.next(); k !== undefined; k = a.next()) {
     switch (k) {
-      case '--size': o.size = intRange(a.value(k), k, MIN_FRAME + 4, 1518); break;
+      case '--size': o.size = intRange(a.value(k), k, MIN_FRAME + 4, 65539); break;
       case '--imix': o.imix = true; break;
       case '--rate': o.rate = a.value(k); break;
       case '--line-rate': o.lineRate = bits(a.value(k)); break;
@@ -126,7 +126,7 @@ export function runCmd(ctl: PktgenControl, cmd: Cmd, line: number): number {
       for (const s of cmd.ports) {
         const v = cmd.value;
         try {
-          if (cmd.key === 'size') { const z = Number(v); if (z < MIN_FRAME + 4 || z > 1518) bad(`size ${v} must be ${MIN_FRAME + 4}..1518`); ctl.setSize(s, z); }
+          if (cmd.key === 'size') { const z = Number(v); if (!(z >= MIN_FRAME + 4 && z <= ctl.maxSize)) bad(`size ${v} must be ${MIN_FRAME + 4}..${ctl.maxSize}`); ctl.setSize(s, z); }
           else if (cmd.key === 'rate') { const r = Number(v); if (r <= 0 || r > 100) bad(`rate ${v} must be a percentage 0..100`); ctl.setPercent(s, r); }
           else if (cmd.key === 'count') ctl.setCount(s, Number(v));
           else if (cmd.key === 'burst') { /* per-lcore burst is fixed at launch (--burst) */ }
@@ -178,16 +178,23 @@ export async function runPktgen(argv: string[]): Promise<number> {
   const o = parsePktgenOptions(appArgv);
   if (eal.vdevs.length === 0) throw new UsageError('pktgen: no ports: give at least one --vdev');
   checkLcores('pktgen', eal.lcores);
+  // Jumbo frames need mbufs that hold them (pktgen-dpdk's -j; here the EAL's --mbuf-size).
+  const maxSize = o.engine === 'lcore' && eal.mbufSize !== undefined ? eal.mbufSize + 4 : 1518;
+  if (o.size && o.size[1] > maxSize) {
+    throw new UsageError(`pktgen: --size ${o.size[1]} is more than ${maxSize}` +
+      (o.engine === 'lcore' ? `: give the EAL option --mbuf-size ${o.size[1] - 4} or more for jumbo frames` : ' (--engine xdp-live)'));
+  }
   if (o.engine === 'xdp-live') {
     const bad = [o.rate && '--rate', o.imix && '--imix', o.size && o.size[0] !== o.size[1] && '--size MIN-MAX', o.script && '-f', o.pcap !== undefined && '--pcap',
       o.srcMac && o.srcMac[1] > 1 && '--src-mac range', o.dstMac && o.dstMac[1] > 1 && '--dst-mac range',
       o.srcIp && o.srcIp[0] !== o.srcIp[1] && '--src-ip range', o.dstIp && o.dstIp[0] !== o.dstIp[1] && '--dst-ip range',
       o.sport && o.sport[0] !== o.sport[1] && '--sport range', o.dport && o.dport[0] !== o.dport[1] && '--dport range'].filter(Boolean);
+    if (eal.mbufs !== undefined || eal.mbufSize !== undefined) bad.push(eal.mbufs !== undefined ? '--mbufs' : '--mbuf-size');
     if (bad.length) throw new UsageError(`pktgen: --engine xdp-live sends one fixed frame flat out; it does not take ${bad.join(', ')}`);
     return runXdpLive(eal, { count: o.count, duration: o.duration, period: o.period, json: o.json, apply: (ctl) => applyOpts(ctl, o, 1) });
   }
   const script = o.script !== undefined ? readScript(o.script, eal.vdevs.length) : undefined;
-  const pool = Mempool.create({ n: eal.mbufs ?? 8192 });
+  const pool = Mempool.create({ n: eal.mbufs ?? 8192, dataRoom: eal.mbufSize });
   const ports = await openPorts(eal.vdevs, pool, eal.portWait);
   const all = ports.map((_, i) => i);
   // --pcap: one looping capture reader per tx port, opened like any port (ids after the tx ports).
@@ -206,6 +213,7 @@ export async function runPktgen(argv: string[]): Promise<number> {
   if (eal.autoNote) say(eal.autoNote);
   const bufs = streamBuffers(ports.length);
   const ctl = new PktgenControl(bufs, ports.length, ports.map((p) => p.mac), o.lineRate);
+  ctl.maxSize = maxSize;
   if (!script) applyOpts(ctl, o, ports.length);
   const n = Math.min(eal.lcores.length, ports.length);
   const streamsByLcore = spread(all, n);
@@ -321,7 +329,7 @@ export const PKTGEN_USAGE: Usage = {
     'lcores take the ports round-robin. A .pkt script (-f) drives the streams as pktgen-dpdk\'s do.',
   sections: [{ title: 'EAL options', options: EAL_HELP }, {
     title: 'Application options (after --)', options: [
-      ['--size N|MIN-MAX', 'frame size counting the 4-byte FCS, 64..1518 (default 64); a range cycles'],
+      ['--size N|MIN-MAX', 'frame size counting the 4-byte FCS, 64..1518, or up to the EAL\'s --mbuf-size + 4 for jumbo frames (default 64); a range cycles'],
       ['--imix', 'the 7:4:1 mix of 64, 594 and 1518-byte frames'],
       ['--rate PPS|NMbps|P%', 'pace each stream (default: flat out)'],
       ['--line-rate RATE', 'what 100% means for --rate P%, e.g. 10G (default 10G)'],

@@ -43,7 +43,7 @@ export async function runSink(argv: string[]): Promise<number> {
   const { duration, count, idle, period, json } = parseSinkOptions(appArgv);
   if (eal.vdevs.length === 0) throw new UsageError('sink: no ports: give at least one --vdev');
   checkLcores('sink', eal.lcores);
-  const pool = Mempool.create({ n: eal.mbufs ?? 8192 });
+  const pool = Mempool.create({ n: eal.mbufs ?? 8192, dataRoom: eal.mbufSize });
   const ports = await openPorts(eal.vdevs, pool, eal.portWait);
   const log = json ? pino({ base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ dest: 1, sync: true })) : undefined;
   const say = (x: string): void => { (json ? process.stderr : process.stdout).write(`${x}\n`); };

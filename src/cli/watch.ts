@@ -6,10 +6,14 @@
 // A signal that arrives once the run is already stopping (a second Ctrl-C, or
 // any signal after --duration/--count ended the run) forces the exit: print
 // what is known, say the accounting check was skipped, exit 128 + signo, as a
-// shell reports a process killed by that signal.
+// shell reports a process killed by that signal. A repeat within
+// SAME_SIGNAL_MS of the first counts as the same request: coreutils
+// `timeout -s INT` delivers its signal twice (to the command, then to its
+// process group), which must not skip the final stats.
 import type { LcoreGroup, LcoreResult } from '../eal/launch';
 
 const SIGNO: Record<string, number> = { SIGINT: 2, SIGTERM: 15 };
+const SAME_SIGNAL_MS = 250;
 
 export interface WatchOptions {
   /** Lines describing the run so far, printed on a forced exit (read from shared counters). */
@@ -24,8 +28,12 @@ export class RunWatch {
   /** Every lcore's result once all have exited ([] if one failed: see `failure`). */
   readonly finished: Promise<LcoreResult[]>;
   private stopping = false;
+  private firstSignalAt = -Infinity;
   private readonly onSig = (sig: NodeJS.Signals): void => {
+    const now = performance.now();
+    if (this.stopRequested && now - this.firstSignalAt < SAME_SIGNAL_MS) return;
     if (this.stopping || this.stopRequested) this.force(sig);
+    this.firstSignalAt = now;
     this.stopRequested = true;
     this.onStop?.();
   };

@@ -18,6 +18,8 @@ export interface EalOptions {
   vdevs: string[];
   /** Number of mbufs (--mbufs), or undefined for the application's default. */
   mbufs?: number;
+  /** Bytes of frame data per mbuf (--mbuf-size), or undefined for the default 2048. */
+  mbufSize?: number;
   /** --poll-mode, --empty-polls, --max-sleep-us, --sched-policy, --sched-priority. */
   poll: PollConfig;
   /** --port-wait: seconds to wait for the interfaces the ports name before opening them (0: not at all). */
@@ -43,6 +45,8 @@ export const EAL_HELP: readonly OptionHelp[] = [
   ['--vdev DEVARGS', `a port in DPDK devargs syntax, e.g. net_af_packet0,iface=veth0; repeatable, port ids follow the order; ` +
     `drivers: ${driverNames().join(', ')} (an unknown devarg is refused with the list its driver takes)`],
   ['--mbufs N', 'mempool size, 64..16777216 (default fits the ports and lcores)'],
+  ['--mbuf-size N', 'bytes of frame data per mbuf (the data room after the headroom), 256..65535 (default 2048); ' +
+    'raise it for jumbo frames, e.g. 9216 for 9000-byte frames'],
   ['--poll-mode busy|adaptive|interrupt', 'what an lcore does when its queues are empty: spin (busy), nap growing to --max-sleep-us (adaptive), or block until a queue has frames (interrupt); default busy, sink: interrupt'],
   ['--empty-polls N', 'empty polls before an lcore naps or blocks, 1..16777216 (default 512)'],
   ['--max-sleep-us U', 'longest adaptive nap in µs, 1..1000000 (default 2000)'],
@@ -64,6 +68,7 @@ export function parseEal(argv: readonly string[], cmd: string, pollMode: PollMod
   let autoNote: string | undefined;
   const vdevs: string[] = [];
   let mbufs: number | undefined;
+  let mbufSize: number | undefined;
   let portWait = 0;
   const a = new Args(argv);
   for (let o = a.next(); o !== undefined; o = a.next()) {
@@ -77,6 +82,7 @@ export function parseEal(argv: readonly string[], cmd: string, pollMode: PollMod
       lcores = parseCoreMask(a.value(o));
     } else if (o === '--vdev') vdevs.push(a.value(o));
     else if (o === '--mbufs') mbufs = a.int(o, 64, 1 << 24);
+    else if (o === '--mbuf-size') mbufSize = a.int(o, 256, 65535);
     else if (o === '--port-wait') portWait = a.int(o, 0, 3600);
     else if (o === '--poll-mode') { poll.mode = parsePollMode(a.value(o), cmd); pollGiven = true; }
     else if (o === '--empty-polls') { poll.emptyPolls = a.int(o, 1, 1 << 24); pollGiven = true; }
@@ -88,5 +94,5 @@ export function parseEal(argv: readonly string[], cmd: string, pollMode: PollMod
     else throw new UsageError(`${cmd}: unknown EAL option ${quote(o)} (application options go after --)`);
   }
   checkSchedPolicy(poll, cmd);
-  return { lcores: lcores ?? [0], autoNote, vdevs, mbufs, portWait, poll, pollGiven };
+  return { lcores: lcores ?? [0], autoNote, vdevs, mbufs, mbufSize, portWait, poll, pollGiven };
 }

@@ -15,6 +15,13 @@
 // - net_udp: socket bound (CAP_NET_BIND_SERVICE below port 1024) and connected
 //   at open: nothing. net_pcap: tx_pcap is opened at open (pcap-writer.ts),
 //   rx_pcap read into memory at open: nothing. net_ring, net_null: memory.
+// - net_memif: the server's socket is bound at open; afterwards the control
+//   channel accepts (server) or connects (client, also every retry) on
+//   AF_UNIX sockets, passes fds, memfd_create/mmap/eventfd: no capability.
+//   A client's connect to a socket file is a DAC check on the file (write
+//   permission), which root passes as the owner of a root-made socket; a
+//   socket another uid made must be writable by us (test/memif-shared.test.ts
+//   connects after the drop).
 // - pktgen --engine xdp-live: the program is loaded at open; every
 //   BPF_PROG_RUN later is a bpf() command on its fd, unguarded since Linux
 //   6.5; older kernels with unprivileged_bpf_disabled check CAP_BPF (5.8+) or
@@ -73,7 +80,7 @@ export interface CapNeed { cap: CapName; reason: string }
 export type PrivCommand = 'l2fwd' | 'pipeline' | 'pktgen' | 'pktgen-xdp-live' | 'sink' | 'rfc2544';
 
 /** Drivers whose after-open paths were checked (see the top of this file). */
-export const ANALYSED_DRIVERS: readonly string[] = ['net_af_packet', 'net_af_xdp', 'net_udp', 'net_pcap', 'net_ring', 'net_null'];
+export const ANALYSED_DRIVERS: readonly string[] = ['net_af_packet', 'net_af_xdp', 'net_udp', 'net_pcap', 'net_ring', 'net_null', 'net_memif'];
 
 /**
  * Which capability, if any, every bpf() call on an existing fd needs on this

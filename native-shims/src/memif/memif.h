@@ -122,7 +122,7 @@ struct mif_port {
   char secret[MIF_SECRET_SZ + 1];
   uint32_t log2, bsize, nq;         /* configured */
   uint32_t run_log2;                /* agreed at HELLO */
-  int lfd, cfd;
+  int lis, cfd;                     /* server: its shared listener (memif_listen.c), -1: none */
   enum mif_state state;
   int rings_seen;
   struct mif_region reg[MIF_MAX_REGIONS];
@@ -158,11 +158,21 @@ struct mif_bind {
 };
 
 struct mif_port *mif_port_get(int32_t id);
+struct sockaddr_un;
+unsigned mif_addr(const struct mif_port *p, struct sockaddr_un *un);
+
+/* memif_listen.c: server sockets shared by every server port on one path.
+ * join: 0 | -errno (binds the first time); poll: accept, greet and route
+ * waiting clients by their INIT's id; 1 if it refused one (p->note says why). */
+int mif_listen_join(struct mif_port *p);
+void mif_listen_leave(struct mif_port *p);
+int mif_listen_poll(struct mif_port *p);
 
 /* memif_msg.c: control messages. mif_read: 1 link up, 0 nothing new, < 0 over (note says why). */
 int mif_read(struct mif_port *p);
-void mif_server_hello(struct mif_port *p);
+void mif_send_hello(int fd, uint32_t nq, uint32_t log2);
 void mif_send_disconnect(int fd, const char *reason);
+void mif_drain_close(int fd);
 void mif_set_rx_flags(struct mif_port *p);
 uint64_t mif_ring_bytes(uint32_t log2);
 struct mif_bind *mif_bind_get(int32_t id);

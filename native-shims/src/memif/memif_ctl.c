@@ -38,7 +38,7 @@ void *mif_ta(napi_env env, napi_value v, napi_typedarray_type want, size_t *len)
   return data;
 }
 
-static socklen_t mif_addr(const struct mif_port *p, struct sockaddr_un *un) {
+unsigned mif_addr(const struct mif_port *p, struct sockaddr_un *un) {
   memset(un, 0, sizeof(*un));
   un->sun_family = AF_UNIX;
   size_t n = strlen(p->path);
@@ -79,21 +79,7 @@ static void mif_teardown(struct mif_port *p) {
   }
   memset(p->reg, 0, sizeof(p->reg));
   p->nreg = 0;
-  if (p->cfd >= 0) {
-    /* Read what the peer still sent (closing passed fds): closing a unix
-     * socket with unread messages makes the peer's next read fail with
-     * ECONNRESET before it sees the DISCONNECT we just sent. */
-    for (int i = 0; i < 64; i++) {
-      char b[MIF_MSG_SIZE];
-      union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } ctl;
-      struct iovec iov = { .iov_base = b, .iov_len = sizeof(b) };
-      struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf) };
-      if (recvmsg(p->cfd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) <= 0) break;
-      for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
-        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) { int fd; memcpy(&fd, CMSG_DATA(c), sizeof(int)); close(fd); }
-    }
-    close(p->cfd);
-  }
+  if (p->cfd >= 0) mif_drain_close(p->cfd);
   p->cfd = -1;
   p->state = MIF_IDLE;
   p->rings_seen = 0;
@@ -135,24 +121,15 @@ static int rx_drained(struct mif_port *p) {
 }
 
 static int service(struct mif_port *p, int try_connect) {
+  /* Every server port's tick serves the socket it shares (accept, HELLO, route by INIT id). */
+  if (p->server && mif_listen_poll(p)) return MIF_EV_FAILED;
   if (p->state == MIF_DRAINING) {
     if (rx_drained(p) || now_ms() >= p->drain_until_ms) mif_teardown(p);
     return MIF_EV_NONE;
   }
   if (p->cfd < 0) {
-    if (p->server) {
-      int fd = accept4(p->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-      if (fd < 0) return MIF_EV_NONE;
-      p->cfd = fd;
-      p->state = MIF_HANDSHAKE;
-      mif_server_hello(p);
-    } else {
-      if (!try_connect || client_connect(p) < 0) return MIF_EV_NONE;
-    }
-  } else if (p->server && p->state == MIF_UP) {
-    /* One peer at a time: a second client hears why and goes. */
-    int fd = accept4(p->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd >= 0) { mif_send_disconnect(fd, "Already connected"); close(fd); }
+    /* A server port gets its connection from the shared listener, by id. */
+    if (p->server || !try_connect || client_connect(p) < 0) return MIF_EV_NONE;
   }
   int was_up = p->state == MIF_UP;
   int rc = mif_read(p);
@@ -199,10 +176,7 @@ static void port_free(struct mif_port *p) {
   mif_teardown(p);
   for (uint32_t q = 0; q < MIF_MAX_QUEUES; q++)
     if (p->rx_ep[q] >= 0) close(p->rx_ep[q]);
-  if (p->lfd >= 0) {
-    close(p->lfd);
-    if (!p->abstract) unlink(p->path);
-  }
+  mif_listen_leave(p);
   p->id = 0;
 }
 
@@ -231,33 +205,14 @@ napi_value tsfwd_memif_open(napi_env env, napi_callback_info info) {
   p->nq = (uint32_t)c[5];
   memcpy(p->path, path, lp + 1);
   memcpy(p->secret, secret, ls + 1);
-  p->lfd = p->cfd = -1;
+  p->lis = p->cfd = -1;
   int rc = 0;
   for (uint32_t q = 0; q < MIF_MAX_QUEUES; q++) {
     p->rx[q].efd = p->tx[q].efd = -1;
     p->rx_ep[q] = q < p->nq ? epoll_create1(EPOLL_CLOEXEC) : -1;
     if (q < p->nq && p->rx_ep[q] < 0 && rc == 0) rc = -errno;
   }
-  if (p->server && rc == 0) {
-    struct sockaddr_un un;
-    socklen_t len = mif_addr(p, &un);
-    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) rc = -errno;
-    else if (bind(fd, (struct sockaddr *)&un, len) < 0) {
-      rc = -errno;
-      /* A socket file nobody listens on is left over from a dead process: reuse it. */
-      if (rc == -EADDRINUSE && !p->abstract) {
-        int t = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-        int live = t >= 0 && connect(t, (struct sockaddr *)&un, len) == 0;
-        int refused = !live && errno == ECONNREFUSED;
-        if (t >= 0) close(t);
-        if (refused && unlink(p->path) == 0 && bind(fd, (struct sockaddr *)&un, len) == 0) rc = 0;
-      }
-    }
-    if (rc == 0 && listen(fd, 4) < 0) rc = -errno;
-    if (rc < 0 && fd >= 0) close(fd);
-    if (rc == 0) p->lfd = fd;
-  }
+  if (p->server && rc == 0) rc = mif_listen_join(p);
   if (rc == 0) p->id = tsfwd_slot_id(&mif_gen, slot, 6);
   else
     for (uint32_t q = 0; q < MIF_MAX_QUEUES; q++)

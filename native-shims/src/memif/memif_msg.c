@@ -271,7 +271,7 @@ int mif_read(struct mif_port *p) {
   }
 }
 
-void mif_server_hello(struct mif_port *p) {
+void mif_send_hello(int fd, uint32_t nq, uint32_t log2) {
   struct mif_msg m;
   memset(&m, 0, sizeof(m));
   m.type = MIF_MSG_HELLO;
@@ -279,9 +279,24 @@ void mif_server_hello(struct mif_port *p) {
   m.hello.min_version = MIF_VERSION;
   m.hello.max_version = MIF_VERSION;
   m.hello.max_region = MIF_MAX_REGIONS - 1;
-  m.hello.max_c2s_ring = (uint16_t)(p->nq - 1); /* highest index, not a count */
-  m.hello.max_s2c_ring = (uint16_t)(p->nq - 1);
-  m.hello.max_log2_ring_size = (uint8_t)p->log2;
-  mif_send(p->cfd, &m, -1);
+  m.hello.max_c2s_ring = (uint16_t)(nq - 1); /* highest index, not a count */
+  m.hello.max_s2c_ring = (uint16_t)(nq - 1);
+  m.hello.max_log2_ring_size = (uint8_t)log2;
+  mif_send(fd, &m, -1);
 }
 
+/* Closes a control connection after reading what the peer still sent
+ * (closing fds it passed): closing with unread messages would make the
+ * peer's next read fail with ECONNRESET before it sees our DISCONNECT. */
+void mif_drain_close(int fd) {
+  for (int i = 0; i < 64; i++) {
+    char b[MIF_MSG_SIZE];
+    union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } ctl;
+    struct iovec iov = { .iov_base = b, .iov_len = sizeof(b) };
+    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf) };
+    if (recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) <= 0) break;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) { int afd; memcpy(&afd, CMSG_DATA(c), sizeof(int)); close(afd); }
+  }
+  close(fd);
+}

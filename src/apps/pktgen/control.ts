@@ -15,6 +15,8 @@ export class PktgenControl {
   private readonly base: Float64Array;
   /** Rate as a percentage of lineRate, per stream (pktgen's `set N rate P`), or undefined for pps. */
   private readonly percent: (number | undefined)[];
+  /** Largest frame with FCS: 1518, or the mbuf data room + 4 when --mbuf-size raised it (jumbo frames). */
+  maxSize = 1518;
 
   constructor(readonly bufs: StreamBuffers, readonly n: number, portMacs: Uint8Array[], readonly lineRate: number) {
     this.cfg = new Float64Array(bufs.config);
@@ -38,8 +40,12 @@ export class PktgenControl {
     }
   }
 
-  /** Frame size with FCS, as pktgen counts it (64..1518); stored without the 4-byte FCS. */
+  /** Frame size with FCS, as pktgen counts it (64..maxSize); stored without the 4-byte FCS. */
   setSize(s: number, min: number, max = min): void {
+    if (max > this.maxSize) {
+      throw new RangeError(this.maxSize === 1518 ? `size ${max} is a jumbo frame: give the EAL option --mbuf-size ${max - 4} or more`
+        : `size ${max} does not fit the mbuf data room (--mbuf-size ${this.maxSize - 4})`);
+    }
     this.cfg[s * S_WORDS + S_SIZE_MIN] = min - 4;
     this.cfg[s * S_WORDS + S_SIZE_MAX] = max - 4;
     this.cfg[s * S_WORDS + S_IMIX] = 0;

@@ -37,7 +37,7 @@ export async function runRfc2544(argv: string[]): Promise<number> {
   const targets = [...new Set([0, ...o.loss])].sort((a, b) => a - b);
   // One CPU for both lcores: mempool caches are per lcore id, and two threads must not share one.
   const sameCpu = eal.lcores.length === 1;
-  const pool = Mempool.create({ n: eal.mbufs ?? 16384, cacheSize: sameCpu ? 0 : undefined });
+  const pool = Mempool.create({ n: eal.mbufs ?? 16384, dataRoom: eal.mbufSize, cacheSize: sameCpu ? 0 : undefined });
   const ports = await openPorts(eal.vdevs, pool);
   const json = o.json;
   const say = (x: string): void => { (json ? process.stderr : process.stdout).write(`${x}\n`); };

@@ -128,6 +128,9 @@ function open(ctx: OpenContext): PortHandle {
     fds.push(out[2]);
   }
   const state: AfpState = { queues, fds, mode: c.mode, iface: c.iface, ifindex: info.ifindex, mtu: info.mtu };
+  // mmsg stays for interfaces or kernels where PACKET_MMAP rings cannot be set up; it costs a
+  // syscall per poll and a copy per frame in the kernel, so whoever picked it hears the price once.
+  if (c.mode === 'mmsg') process.stderr.write(`${name}: mode=mmsg: a recvmmsg/sendmmsg per burst, 0.4 to 0.65 times mode=mmap's rate on veth (npm run bench -- fwd loop); use it only where PACKET_MMAP rings are unavailable\n`);
   return {
     driver: 'net_af_packet', id: ctx.id, name, mac: info.mac, nbQueues: c.qpairs,
     stats: new SharedArrayBuffer(statsBytesFor(c.qpairs)), state,
