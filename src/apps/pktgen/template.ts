@@ -37,3 +37,30 @@ export function fold(s: number): number {
   while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
   return s;
 }
+
+/** A stream's fixed fields: what a frame carries when no range is set. */
+export interface FixedFlow {
+  dmacHi: number; dmacLo: number; smacHi: number; smacLo: number;
+  sip: number; dip: number; sp: number; dp: number; magic: number; sid: number;
+  /** Payload offsets of the magic and stream id words. */
+  pMagic: number; pStream: number;
+}
+
+/**
+ * `t` with a stream's fixed fields written in and the IPv4 checksum final, so
+ * a frame costs only its sequence number, timestamp and UDP checksum. The
+ * result's udpSum covers everything but those: add the seq and ts words, fold.
+ */
+export function bakeTemplate(t: Template, f: FixedFlow): Template {
+  const b = Uint8Array.from(t.bytes);
+  const be16 = (o: number, v: number): void => { b[o] = (v >>> 8) & 0xff; b[o + 1] = v & 0xff; };
+  const be32 = (o: number, v: number): void => { be16(o, v >>> 16); be16(o + 2, v & 0xffff); };
+  be32(0, f.dmacHi); be16(4, f.dmacLo);
+  be32(6, f.smacHi); be16(10, f.smacLo);
+  be32(26, f.sip); be32(30, f.dip);
+  be16(34, f.sp); be16(36, f.dp);
+  be16(f.pMagic, f.magic); be16(f.pStream, f.sid);
+  const addr = (f.sip >>> 16) + (f.sip & 0xffff) + (f.dip >>> 16) + (f.dip & 0xffff);
+  be16(24, ~fold(t.ipSum + addr) & 0xffff);
+  return { bytes: b, ipSum: t.ipSum, udpSum: t.udpSum + addr + f.sp + f.dp + f.magic + f.sid };
+}
