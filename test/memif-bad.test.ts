@@ -101,3 +101,27 @@ test('memif peer speaking another version: one line, DISCONNECT names it, both r
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('memif peer that stalls mid-handshake: dropped after 5 s with one line, and the id is free again for a real client', async () => {
+  const dir = sockDir('stall');
+  const sock = path.join(dir, 'm.sock');
+  try {
+    const srv = tsfwd(['sink', '-l', CPU, '--vdev', `net_memif0,role=server,socket=${sock},socket-abstract=no`, '--', '--duration', '10', '-T', '0', '--stats-json']);
+    await waitLine(() => srv.out() + srv.err(), /sink: net_memif0 on lcore/, 10_000, 'server');
+    const stall = run('python3', [PEER, 'stall', sock], 20_000);
+    assert.equal(await stall.done, 0, stall.err());
+    const m = /^reply 8 Handshake timed out after (\d+\.\d) s$/.exec(stall.out().trim());
+    assert.ok(m, stall.out());
+    assert.ok(Number(m[1]) >= 4.9 && Number(m[1]) < 6.5, `dropped after ${m[1]} s`);
+    const cli = tsfwd(['pktgen', '-l', CPU, '--vdev', `net_memif0,socket=${sock},socket-abstract=no`, '--', '--count', '1000', '--rate', '10000', '-T', '0', '--stats-json']);
+    assert.equal(await cli.done, 0, cli.err());
+    assert.equal(await srv.done, 0, srv.err());
+    assert.equal(lines(srv.err()).filter((l) => /net_memif0 \(/.test(l))[0],
+      `net_memif0 (memif server, ${sock}, id 0): the peer did not finish the handshake within 5000 ms`);
+    assert.match(srv.err(), /net_memif0 \([^)]*\): link up \(peer tsfwd/);
+    const last = JSON.parse(srv.out().trim().split('\n').pop()!) as { ports: { ipackets: number }[] };
+    assert.equal(last.ports[0].ipackets, 1000);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -62,7 +62,7 @@ test('two memif server ports on one socket (ids 0 and 1): pktgen -> l2fwd -> sin
   }
 });
 
-test('jumbo frames need the mbufs to hold them: pktgen --size 9004 without --mbuf-size is refused in one line', async () => {
+test('frames must fit the mbufs: pktgen --size 9004 without a big enough --mbuf-size, or --imix with a small one, is refused in one line', async () => {
   const dir = sockDir('jumbo-bad');
   try {
     const gen = tsfwd(['pktgen', '--vdev', `net_memif0,socket=${path.join(dir, 'x.sock')},socket-abstract=no`, '--', '--size', '9004']);
@@ -71,6 +71,9 @@ test('jumbo frames need the mbufs to hold them: pktgen --size 9004 without --mbu
     const small = tsfwd(['pktgen', '--mbuf-size', '4096', '--vdev', `net_memif0,socket=${path.join(dir, 'x.sock')},socket-abstract=no`, '--', '--size', '9004']);
     assert.equal(await small.done, 2);
     assert.match(small.err(), /^tsfwd: pktgen: --size 9004 is more than 4100: give the EAL option --mbuf-size 9000 or more/);
+    const imix = tsfwd(['pktgen', '--mbuf-size', '1000', '--vdev', `net_memif0,socket=${path.join(dir, 'x.sock')},socket-abstract=no`, '--', '--imix']);
+    assert.equal(await imix.done, 2);
+    assert.deepEqual(imix.err().trim().split('\n'), ['tsfwd: pktgen: --imix sends 1518-byte frames: --mbuf-size must be 1514 or more, not 1000']);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

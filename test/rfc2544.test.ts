@@ -92,6 +92,7 @@ test('rfc2544: bad input is one line, exit 2', () => {
     [[...ports, '--max-rate', '120%'], "rfc2544: --max-rate must be PPS > 0 or P% of the line rate (0..100], got '120%'"],
     [[...ports, '--latency-at', '0'], 'rfc2544: --latency-at: 0 must be above 0%'],
     [[...ports, '--frobnicate'], "rfc2544: unknown application option '--frobnicate'"],
+    [['--mbuf-size', '1000', ...ports, '--sizes', '64,1518'], 'rfc2544: frame size 1518 (--sizes) does not fit the mbuf data room: --mbuf-size must be 1514 or more'],
   ] as const) {
     const r = run('-l', String(cpus[0]), ...args);
     assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);

@@ -180,6 +180,7 @@ export async function runPktgen(argv: string[]): Promise<number> {
   checkLcores('pktgen', eal.lcores);
   // Jumbo frames need mbufs that hold them (pktgen-dpdk's -j; here the EAL's --mbuf-size).
   const maxSize = o.engine === 'lcore' && eal.mbufSize !== undefined ? eal.mbufSize + 4 : 1518;
+  if (o.imix && maxSize < 1518) throw new UsageError(`pktgen: --imix sends 1518-byte frames: --mbuf-size must be 1514 or more, not ${maxSize - 4}`);
   if (o.size && o.size[1] > maxSize) {
     throw new UsageError(`pktgen: --size ${o.size[1]} is more than ${maxSize}` +
       (o.engine === 'lcore' ? `: give the EAL option --mbuf-size ${o.size[1] - 4} or more for jumbo frames` : ' (--engine xdp-live)'));

@@ -7,7 +7,7 @@
 // any signal after --duration/--count ended the run) forces the exit: print
 // what is known, say the accounting check was skipped, exit 128 + signo, as a
 // shell reports a process killed by that signal. A repeat within
-// SAME_SIGNAL_MS of the first counts as the same request: coreutils
+// SAME_SIGNAL_MS of the same first signal counts as the same request: coreutils
 // `timeout -s INT` delivers its signal twice (to the command, then to its
 // process group), which must not skip the final stats.
 import type { LcoreGroup, LcoreResult } from '../eal/launch';
@@ -29,11 +29,13 @@ export class RunWatch {
   readonly finished: Promise<LcoreResult[]>;
   private stopping = false;
   private firstSignalAt = -Infinity;
+  private firstSignal: NodeJS.Signals | undefined;
   private readonly onSig = (sig: NodeJS.Signals): void => {
     const now = performance.now();
-    if (this.stopRequested && now - this.firstSignalAt < SAME_SIGNAL_MS) return;
+    if (this.stopRequested && sig === this.firstSignal && now - this.firstSignalAt < SAME_SIGNAL_MS) return;
     if (this.stopping || this.stopRequested) this.force(sig);
     this.firstSignalAt = now;
+    this.firstSignal = sig;
     this.stopRequested = true;
     this.onStop?.();
   };

@@ -112,6 +112,7 @@ struct mif_region {
  * (the memory stays mapped) until they are empty or MIF_DRAIN_MS passed. */
 enum mif_state { MIF_IDLE, MIF_HANDSHAKE, MIF_UP, MIF_DRAINING };
 #define MIF_DRAIN_MS 200
+#define MIF_HANDSHAKE_MS 5000 /* a connected peer that has not finished the handshake by then is dropped */
 
 struct mif_port {
   uint32_t id;                      /* handle id; 0: free slot */
@@ -139,6 +140,7 @@ struct mif_port {
   _Atomic int tx_up;                /* cleared first when the peer goes: tx refuses, rx drains */
   _Atomic int busy[2 * MIF_MAX_QUEUES];
   uint64_t drain_until_ms;
+  uint64_t hs_until_ms;              /* a handshake not done by then is dropped (a silent peer must not hold the id) */
   char note[160];                   /* last event, for the JS log line */
   char peer[MIF_NAME_SZ + 1];
 };
@@ -158,6 +160,7 @@ struct mif_bind {
 };
 
 struct mif_port *mif_port_get(int32_t id);
+uint64_t mif_now_ms(void); /* CLOCK_MONOTONIC */
 struct sockaddr_un;
 unsigned mif_addr(const struct mif_port *p, struct sockaddr_un *un);
 

@@ -85,6 +85,12 @@ static void mif_teardown(struct mif_port *p) {
   p->rings_seen = 0;
 }
 
+uint64_t mif_now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 /* Client: one connect attempt. 0: connected (handshake next), -errno: not now. */
 static int client_connect(struct mif_port *p) {
   int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -94,6 +100,7 @@ static int client_connect(struct mif_port *p) {
   if (connect(fd, (struct sockaddr *)&un, len) < 0) { int e = errno; close(fd); return -e; }
   p->cfd = fd;
   p->state = MIF_HANDSHAKE;
+  p->hs_until_ms = mif_now_ms() + MIF_HANDSHAKE_MS;
   return 0;
 }
 
@@ -103,11 +110,6 @@ static int client_connect(struct mif_port *p) {
 #define MIF_EV_DOWN 2    /* was up; note says why */
 #define MIF_EV_FAILED 3  /* a handshake failed; note says why */
 
-static uint64_t now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* Every rx ring read up to what the peer published (lcores keep `last`; a stale read only delays). */
 static int rx_drained(struct mif_port *p) {
@@ -120,11 +122,26 @@ static int rx_drained(struct mif_port *p) {
   return 1;
 }
 
+static int service_port(struct mif_port *p, int try_connect);
+
 static int service(struct mif_port *p, int try_connect) {
-  /* Every server port's tick serves the socket it shares (accept, HELLO, route by INIT id). */
-  if (p->server && mif_listen_poll(p)) return MIF_EV_FAILED;
+  /* Every server port's tick serves the socket it shares (accept, HELLO, route by INIT id);
+   * a refused client is reported once this port's own work is done. */
+  int refused = p->server && mif_listen_poll(p);
+  int ev = service_port(p, try_connect);
+  if (ev == MIF_EV_NONE && refused) return MIF_EV_FAILED;
+  return ev;
+}
+
+static int service_port(struct mif_port *p, int try_connect) {
+  if (p->state == MIF_HANDSHAKE && mif_now_ms() >= p->hs_until_ms) {
+    snprintf(p->note, sizeof(p->note), "the peer did not finish the handshake within %d ms", MIF_HANDSHAKE_MS);
+    if (p->cfd >= 0) mif_send_disconnect(p->cfd, "Handshake timed out");
+    mif_teardown(p);
+    return MIF_EV_FAILED;
+  }
   if (p->state == MIF_DRAINING) {
-    if (rx_drained(p) || now_ms() >= p->drain_until_ms) mif_teardown(p);
+    if (rx_drained(p) || mif_now_ms() >= p->drain_until_ms) mif_teardown(p);
     return MIF_EV_NONE;
   }
   if (p->cfd < 0) {
@@ -166,7 +183,7 @@ static int service(struct mif_port *p, int try_connect) {
      * delivers what the peer left in the rings before the unmap. */
     atomic_store(&p->tx_up, 0);
     p->state = MIF_DRAINING;
-    p->drain_until_ms = now_ms() + MIF_DRAIN_MS;
+    p->drain_until_ms = mif_now_ms() + MIF_DRAIN_MS;
     return MIF_EV_DOWN;
   }
   return MIF_EV_NONE;

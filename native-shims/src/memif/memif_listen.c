@@ -9,7 +9,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 #include "memif.h"
 
@@ -29,12 +28,6 @@ struct mif_listener {
 
 static struct mif_listener lis[MIF_LISTENERS];
 static int lis_ready;
-
-static uint64_t mono_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void lis_init(void) {
   if (lis_ready) return;
@@ -108,8 +101,10 @@ void mif_listen_leave(struct mif_port *p) {
 }
 
 /* HELLO offers what the socket's ports can take: one port's own limits (so a
- * client learns them before it builds its region), or the largest of several
- * (each port then checks its client's rings at CONNECT). */
+ * client learns them before it builds its region), or the largest of several:
+ * a client with more queue pairs than the port its id names is then refused
+ * at ADD_RING ("Invalid ring index", one line on each side) instead of
+ * negotiating down, and the ring size is the client's, as with one port. */
 static void greet(const struct mif_listener *l, int fd) {
   uint32_t nq = 1, log2 = 1;
   for (uint32_t k = 0; k < l->nports; k++) {
@@ -126,7 +121,7 @@ static int route(struct mif_listener *l, int k, struct mif_port *self) {
   struct mif_msg m;
   ssize_t r = recv(fd, &m, sizeof(m), MSG_PEEK | MSG_DONTWAIT);
   if (r < 0 && (errno == EAGAIN || errno == EINTR)) {
-    if (mono_ms() - l->pend_ms[k] <= MIF_PENDING_MS) return 0;
+    if (mif_now_ms() - l->pend_ms[k] <= MIF_PENDING_MS) return 0;
     close(fd);
     return 1;
   }
@@ -139,14 +134,16 @@ static int route(struct mif_listener *l, int k, struct mif_port *self) {
   for (uint32_t i = 0; i < l->nports; i++) {
     struct mif_port *p = l->ports[i];
     if (p->ifid != m.init.id) continue;
-    if (p->cfd >= 0) {
+    if (p->state == MIF_UP) {
       /* One peer per interface: a second client hears why and goes. */
       mif_send_disconnect(fd, "Already connected");
       mif_drain_close(fd);
       return 1;
     }
+    if (p->cfd >= 0) return 0; /* mid-handshake or draining a departed peer: wait (the pending timeout still applies) */
     p->cfd = fd; /* its own service reads the INIT (version, secret) and the rest */
     p->state = MIF_HANDSHAKE;
+    p->hs_until_ms = mif_now_ms() + MIF_HANDSHAKE_MS;
     return 1;
   }
   snprintf(self->note, sizeof(self->note), "refused a client: ID not found (id %u)", m.init.id);
@@ -166,7 +163,7 @@ int mif_listen_poll(struct mif_port *self) {
     if (fd < 0) break;
     greet(l, fd);
     l->pend[k] = fd;
-    l->pend_ms[k] = mono_ms();
+    l->pend_ms[k] = mif_now_ms();
   }
   self->note[0] = 0;
   for (int k = 0; k < MIF_PENDING; k++)

@@ -193,6 +193,11 @@ void mif_set_rx_flags(struct mif_port *p) {
 
 /* One message. Returns 1: link up, 0: more to come, < 0: connection over. */
 static int on_msg(struct mif_port *p, const struct mif_msg *m, int afd) {
+  /* Only regions and rings carry an fd; one sent with anything else is closed, not kept. */
+  if (afd >= 0 && m->type != MIF_MSG_ADD_REGION && m->type != MIF_MSG_ADD_RING) {
+    close(afd);
+    afd = -1;
+  }
   switch (m->type) {
   case MIF_MSG_ACK: return 0;
   case MIF_MSG_HELLO: if (p->server) break; return client_on_hello(p, &m->hello);

@@ -51,7 +51,11 @@ export class PktgenControl {
     this.cfg[s * S_WORDS + S_IMIX] = 0;
     this.refreshRate(s);
   }
-  setImix(s: number): void { this.cfg[s * S_WORDS + S_IMIX] = 1; this.refreshRate(s); }
+  setImix(s: number): void {
+    if (this.maxSize < 1518) throw new RangeError(`imix sends 1518-byte frames, more than the mbuf data room (--mbuf-size ${this.maxSize - 4})`);
+    this.cfg[s * S_WORDS + S_IMIX] = 1;
+    this.refreshRate(s);
+  }
   setPps(s: number, pps: number): void { this.percent[s] = undefined; this.cfg[s * S_WORDS + S_PPS] = pps; }
   /** Percent of the line rate, counting 20 bytes of preamble and gap per frame. */
   setPercent(s: number, pct: number): void { this.percent[s] = pct; this.refreshRate(s); }

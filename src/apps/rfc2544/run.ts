@@ -28,6 +28,10 @@ export async function runRfc2544(argv: string[]): Promise<number> {
   const [ealArgv, appArgv] = splitAtDashDash(argv);
   const eal: EalOptions = parseEal(ealArgv, 'rfc2544', 'adaptive');
   const o = parseRfc2544Options(appArgv);
+  const largest = Math.max(...o.sizes);
+  if (eal.mbufSize !== undefined && largest - 4 > eal.mbufSize) {
+    throw new UsageError(`rfc2544: frame size ${largest} (--sizes) does not fit the mbuf data room: --mbuf-size must be ${largest - 4} or more`);
+  }
   if (eal.vdevs.length < 2) throw new UsageError('rfc2544: give two ports (--vdev): one sends into the device under test, one receives from it');
   for (const [opt, p] of [['--tx-port', o.txPort], ['--rx-port', o.rxPort]] as const) {
     if (p >= eal.vdevs.length) throw new UsageError(`rfc2544: ${opt} ${p} does not exist (${eal.vdevs.length} ports)`);
