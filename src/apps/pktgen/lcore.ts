@@ -12,7 +12,7 @@ import { LcoreContext, stopped } from '../../eal/app';
 import { Mempool } from '../../mempool/mempool';
 import { Idler } from '../../eal/idler';
 import type { PollConfig } from '../../eal/poll-mode';
-import { MONO_US_MASK, monoNs } from '../../native';
+import { MONO_US_MASK, memCopyBurst, memCopyRegister, memCopyUnregister, monoNs } from '../../native';
 import { attachPort } from '../../port/registry';
 import type { Port, PortHandle } from '../../port/types';
 import { PAYLOAD_MAGIC, P_MAGIC, P_SEQ, P_STREAM, P_TS } from './payload';
@@ -64,7 +64,13 @@ class StreamState {
   smacHi = 0; smacLo = 0; smacN = 1; dmacHi = 0; dmacLo = 0; dmacN = 1;
   /** No ranges: templates carry every fixed field (bakeTemplate), frames only get seq, ts and the UDP checksum. */
   fixed = false;
-  constructor(burst: number) { this.pend = new Uint32Array(burst); this.lens = new Uint32Array(burst); }
+  /** Fixed streams: every baked template in one buffer, tplOff[len] its offset, copied into mbufs by one native call per burst. */
+  tplBuf = new Uint8Array(0);
+  tplOff = new Int32Array(0);
+  /** (mbuf data offset, tplBuf offset, length) per frame of the burst, read by memCopyBurst. */
+  desc: Uint32Array;
+  copyId = -1;
+  constructor(burst: number) { this.pend = new Uint32Array(burst); this.lens = new Uint32Array(burst); this.desc = new Uint32Array(burst * 3); }
 }
 
 export function pktgenLcore(ctx: LcoreContext<PktgenLcoreConfig>): { pending: number } {
@@ -95,7 +101,7 @@ export function pktgenLcore(ctx: LcoreContext<PktgenLcoreConfig>): { pending: nu
       const st = states[i];
       // Observes the main thread's start/stop; pairs with the Atomics.store/add in PktgenControl.
       const gen = Atomics.load(ctl, sid * K_WORDS + K_GEN);
-      if (gen !== st.gen) { load(st, cfg, sid, gen, now); cnt[sid * N_WORDS + N_DONE] = 0; }
+      if (gen !== st.gen) { load(st, cfg, sid, gen, now, data); cnt[sid * N_WORDS + N_DONE] = 0; }
       st.running = Atomics.load(ctl, sid * K_WORDS + K_RUN) === 1 && (st.count === 0 || st.sentThisStart + st.pendLen < st.count);
       const port = ports[i];
       const cb = sid * N_WORDS;
@@ -141,15 +147,25 @@ export function pktgenLcore(ctx: LcoreContext<PktgenLcoreConfig>): { pending: nu
       monoNs(clk);
       const ts = clk[0] % 4294967296;
       if (st.fixed) {
-        // No flow ranges: the baked template holds the whole frame but its stamp (~3x cheaper per frame).
-        const tsSum = (ts >>> 16) + (ts & 0xffff);
+        // No flow ranges: the baked template holds the whole frame but its stamp (~3x cheaper
+        // per frame); one native call copies the burst's templates (a TypedArray.set per
+        // 64-byte frame cost as much as everything else pktgen does for it).
+        const desc = st.desc;
         for (let j = 0; j < want; j++) {
           const m = st.pend[j];
           const len = st.sizes[st.sizeIdx];
           if (++st.sizeIdx === st.sizes.length) st.sizeIdx = 0;
-          const t = st.templates[len];
-          const off = mp.mtod(m);
-          data.set(t.bytes, off);
+          desc[3 * j] = mp.mtod(m);
+          desc[3 * j + 1] = st.tplOff[len];
+          desc[3 * j + 2] = len;
+          mp.setDataLen(m, len);
+          st.lens[j] = len;
+        }
+        if (memCopyBurst(st.copyId, want) !== want) throw new Error('pktgen: a template copy fell outside the mempool (bug)');
+        const tsSum = (ts >>> 16) + (ts & 0xffff);
+        for (let j = 0; j < want; j++) {
+          const off = desc[3 * j];
+          const t = st.templates[st.lens[j]];
           const seq = st.seq;
           st.seq = (seq + 1) >>> 0;
           data[off + P_SEQ] = seq >>> 24; data[off + P_SEQ + 1] = (seq >>> 16) & 0xff; data[off + P_SEQ + 2] = (seq >>> 8) & 0xff; data[off + P_SEQ + 3] = seq & 0xff;
@@ -157,8 +173,6 @@ export function pktgenLcore(ctx: LcoreContext<PktgenLcoreConfig>): { pending: nu
           let uc = ~fold(t.udpSum + tsSum + (seq >>> 16) + (seq & 0xffff)) & 0xffff;
           if (uc === 0) uc = 0xffff; // RFC 768: zero means "no checksum"
           data[off + 40] = uc >>> 8; data[off + 41] = uc & 0xff;
-          mp.setDataLen(m, len);
-          st.lens[j] = len;
         }
         st.k += want;
         st.pendLen = want;
@@ -217,7 +231,13 @@ export function pktgenLcore(ctx: LcoreContext<PktgenLcoreConfig>): { pending: nu
   }
   idler.close();
   let pending = 0;
-  for (const st of states) { if (st.pendLen > 0) mp.putBulk(st.pend, st.pendLen); pending += st.pendLen; st.pendLen = 0; }
+  for (const st of states) {
+    if (st.pendLen > 0) mp.putBulk(st.pend, st.pendLen);
+    pending += st.pendLen;
+    st.pendLen = 0;
+    if (st.copyId >= 0) memCopyUnregister(st.copyId);
+    st.copyId = -1;
+  }
   for (const p of ports) p.close();
   for (const p of sources) p?.close();
   mp.flushCache();
@@ -239,7 +259,7 @@ function account(st: StreamState, cnt: Float64Array, cb: number, sent: number): 
   cnt[cb + N_PENDING] = st.pendLen;
 }
 
-function load(st: StreamState, cfg: Float64Array, sid: number, gen: number, now: number): void {
+function load(st: StreamState, cfg: Float64Array, sid: number, gen: number, now: number, data: Uint8Array): void {
   const b = sid * S_WORDS;
   st.gen = gen;
   st.sizes = sizeCycle(cfg, b);
@@ -266,6 +286,13 @@ function load(st: StreamState, cfg: Float64Array, sid: number, gen: number, now:
   if (st.fixed) {
     const flow = { dmacHi: st.dmacHi, dmacLo: st.dmacLo, smacHi: st.smacHi, smacLo: st.smacLo, sip: st.sip, dip: st.dip, sp: st.sp, dp: st.dp,
       magic: PAYLOAD_MAGIC, sid, pMagic: P_MAGIC, pStream: P_STREAM };
-    for (const z of new Set(st.sizes)) st.templates[z] = bakeTemplate(st.templates[z], flow);
+    const sizes = [...new Set(st.sizes)];
+    for (const z of sizes) st.templates[z] = bakeTemplate(st.templates[z], flow);
+    st.tplBuf = new Uint8Array(sizes.reduce((a, z) => a + z, 0));
+    st.tplOff = new Int32Array(Math.max(...sizes) + 1);
+    let at = 0;
+    for (const z of sizes) { st.tplBuf.set(st.templates[z].bytes, at); st.tplOff[z] = at; at += z; }
+    if (st.copyId >= 0) memCopyUnregister(st.copyId);
+    st.copyId = memCopyRegister(data, st.tplBuf, st.desc);
   }
 }
