@@ -133,7 +133,20 @@ async function latencyOnce(net: BenchNet, mode: Mode, o: BenchOptions, secs: num
 }
 
 /** `tsfwd demo` as a user runs it: lost frames and p99 from its sink summary. */
-function demoOnce(): Promise<{ lost: number; p99Us: number; code: number | null }> {
+/** CPU time the hypervisor gave to others on `cpus` so far, ms (/proc/stat's steal column, in USER_HZ = 100 ticks). */
+function stealMs(cpus: readonly number[]): number {
+  let t = 0;
+  for (const l of fs.readFileSync('/proc/stat', 'utf8').split('\n')) {
+    const f = l.split(/\s+/);
+    if (/^cpu\d+$/.test(f[0]) && cpus.includes(Number(f[0].slice(3)))) t += Number(f[8]) * 10;
+  }
+  return t;
+}
+
+interface DemoRun { lost: number; p99Us: number; code: number | null; stealMs: number }
+
+function demoOnce(cpus: readonly number[]): Promise<DemoRun> {
+  const steal0 = stealMs(cpus);
   return new Promise((resolve, reject) => {
     const p = spawn('timeout', ['-k', '5', '-s', 'INT', '60', process.execPath, BIN, 'demo'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -143,7 +156,7 @@ function demoOnce(): Promise<{ lost: number; p99Us: number; code: number | null 
       const lost = /stream 0: received \d+, lost (\d+)/.exec(out);
       const p99 = /latency \(us\):.* p99 ([\d.]+) /.exec(out);
       if (!lost || !p99) reject(new Error(`demo printed no sink summary (exit ${code}): ${lastLine(out)}`));
-      else resolve({ lost: Number(lost[1]), p99Us: Number(p99[1]), code });
+      else resolve({ lost: Number(lost[1]), p99Us: Number(p99[1]), code, stealMs: stealMs(cpus) - steal0 });
     });
   });
 }
@@ -209,12 +222,12 @@ export async function pollBench(o: BenchOptions): Promise<BenchReport> {
   } finally {
     net.down();
   }
-  const demos: { lost: number; p99Us: number; code: number | null }[] = [];
+  const demos: DemoRun[] = [];
   for (let i = 0; i < DEMOS; i++) {
-    const d = await attempt(`demo ${i + 1}`, demoOnce);
+    const d = await attempt(`demo ${i + 1}`, () => demoOnce(o.cpus));
     if (!d) continue;
     demos.push(d);
-    o.log(`  demo ${i + 1}: lost ${d.lost}, p99 ${d.p99Us} µs, exit ${d.code}`);
+    o.log(`  demo ${i + 1}: lost ${d.lost}, p99 ${d.p99Us} µs, exit ${d.code}, steal ${d.stealMs} ms`);
   }
 
   const loadAfter = load();
@@ -239,7 +252,7 @@ export async function pollBench(o: BenchOptions): Promise<BenchReport> {
     [`latency at ${kpps(latPps)} kpps: sink p99`, usCell(p99S[0]), usCell(p99S[1]), '-', `adaptive / busy = **${p99Ratio.toFixed(2)}** (<= 2: ${yes(p99Ratio <= 2)})`],
     [`latency at ${kpps(latPps)} kpps: sink p50`, usCell(p50S[0]), usCell(p50S[1]), '-', '-'],
     [`latency at ${kpps(latPps)} kpps: frames lost`, String(lostS[0].median), String(lostS[1].median), '-', '-'],
-    [`tsfwd demo x${DEMOS} (l2fwd adaptive): lost; p99`, '-', demos.map((d) => `${d.lost}; ${d.p99Us.toFixed(0)} µs`).join(' / '), '-',
+    [`tsfwd demo x${DEMOS} (l2fwd adaptive): lost; p99`, '-', demos.map((d) => `${d.lost}; ${d.p99Us.toFixed(0)} µs; steal ${d.stealMs} ms`).join(' / '), '-',
       `0 lost and p99 < 500 µs in ${demoOk} of ${demos.length} (target ${DEMOS} of ${DEMOS}: ${yes(demoOk === DEMOS)})`],
   ];
   const md = [
@@ -249,7 +262,9 @@ export async function pollBench(o: BenchOptions): Promise<BenchReport> {
         'where not, the figure is the busiest thread\'s, which bounds the lcore\'s share. ') +
       `Saturation: pktgen --engine xdp-live (${LEN} B, CPU ${o.cpus[0]}) overloads f0; s0's kernel rx counter. ` +
       `Latency: pktgen (lcore engine, stamped UDP, ${LEN} B) at ${latRate}, sink on the generator's CPU, p99 of the sink's latency histogram. ` +
-      `Demo: \`tsfwd demo\` (100 kpps for 8 s), its sink summary. Load average (1, 5, 15 min) ${loadBefore} before, ${loadAfter} after.`,
+      `Demo: \`tsfwd demo\` (100 kpps for 8 s), its sink summary: lost; p99; steal = CPU time the hypervisor gave other guests on these CPUs ` +
+      'during the run (/proc/stat), which no guest can prevent and which shows up as latency. ' +
+      `Load average (1, 5, 15 min) ${loadBefore} before, ${loadAfter} after.`,
     '',
     table(['case', 'busy', 'adaptive', 'interrupt', 'target'], rows),
     ...(failures.length ? ['', `${failures.length} run(s) failed and are left out; last: ${failures[failures.length - 1]}`] : []),
