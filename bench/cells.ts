@@ -34,18 +34,18 @@ export function cellRatio(a: Cell | undefined, b: Cell | undefined): ReturnType<
   return a && b ? pairedRatio(byPass(a.runs), byPass(b.runs)) : undefined;
 }
 
-/** "/ ref = **ratio** (spread)" for each reference row measured at `len`, with its target note at 64 B. */
+/** "/ ref = **ratio** (spread)" for each reference row measured at `len`, with its target note (issue 13: every size). */
 function ratios(v: Cell, refs: readonly (readonly [string, string])[], len: number, get: (forwarder: string, len: number) => Cell | undefined): string[] {
   const parts: string[] = [];
   for (const [name, target] of refs) {
     const r = cellRatio(v, get(name, len));
-    if (r) parts.push(`/ ${name} = ${ratioText(r)}${len === 64 ? target : ''}`);
+    if (r) parts.push(`/ ${name} = ${ratioText(r)}${target}`);
   }
   return parts;
 }
 
-const AFP_REFS = [['linux bridge', ''], ['testpmd net_af_packet mac', ' (target >= 1.2 at 64 B)'], ['testpmd net_af_packet io', '']] as const;
-const XDP_REFS = [['testpmd net_af_xdp mac', ' (target >= 1.0 at 64 B)'], ['testpmd net_af_xdp io', ''], ['linux bridge', '']] as const;
+const AFP_REFS = [['linux bridge', ''], ['testpmd net_af_packet mac', ' (target >= 1.3)'], ['testpmd net_af_packet io', '']] as const;
+const XDP_REFS = [['testpmd net_af_xdp mac', ' (target >= 1.2)'], ['testpmd net_af_xdp io', ''], ['linux bridge', '']] as const;
 
 /**
  * "tsfwd / bridge" and "tsfwd / testpmd mac" per size (AF_PACKET and AF_XDP): the median of the
