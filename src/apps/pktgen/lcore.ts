@@ -146,78 +146,8 @@ export function pktgenLcore(ctx: LcoreContext<PktgenLcoreConfig>): { pending: nu
       if (mp.getBulk(st.pend, want) === 0) { cnt[cb + N_NOMBUF]++; continue; }
       monoNs(clk);
       const ts = clk[0] % 4294967296;
-      if (st.fixed) {
-        // No flow ranges: the baked template holds the whole frame but its stamp (~3x cheaper
-        // per frame); one native call copies the burst's templates (a TypedArray.set per
-        // 64-byte frame cost as much as everything else pktgen does for it).
-        const desc = st.desc;
-        for (let j = 0; j < want; j++) {
-          const m = st.pend[j];
-          const len = st.sizes[st.sizeIdx];
-          if (++st.sizeIdx === st.sizes.length) st.sizeIdx = 0;
-          desc[3 * j] = mp.mtod(m);
-          desc[3 * j + 1] = st.tplOff[len];
-          desc[3 * j + 2] = len;
-          mp.setDataLen(m, len);
-          st.lens[j] = len;
-        }
-        if (memCopyBurst(st.copyId, want) !== want) throw new Error('pktgen: a template copy fell outside the mempool (bug)');
-        const tsSum = (ts >>> 16) + (ts & 0xffff);
-        for (let j = 0; j < want; j++) {
-          const off = desc[3 * j];
-          const t = st.templates[st.lens[j]];
-          const seq = st.seq;
-          st.seq = (seq + 1) >>> 0;
-          data[off + P_SEQ] = seq >>> 24; data[off + P_SEQ + 1] = (seq >>> 16) & 0xff; data[off + P_SEQ + 2] = (seq >>> 8) & 0xff; data[off + P_SEQ + 3] = seq & 0xff;
-          data[off + P_TS] = ts >>> 24; data[off + P_TS + 1] = (ts >>> 16) & 0xff; data[off + P_TS + 2] = (ts >>> 8) & 0xff; data[off + P_TS + 3] = ts & 0xff;
-          let uc = ~fold(t.udpSum + tsSum + (seq >>> 16) + (seq & 0xffff)) & 0xffff;
-          if (uc === 0) uc = 0xffff; // RFC 768: zero means "no checksum"
-          data[off + 40] = uc >>> 8; data[off + 41] = uc & 0xff;
-        }
-        st.k += want;
-        st.pendLen = want;
-        const sent = port.txBurst(0, st.pend, want);
-        account(st, cnt, cb, sent);
-        sentPass += sent;
-        continue;
-      }
-      for (let j = 0; j < want; j++) {
-        const m = st.pend[j];
-        const len = st.sizes[st.sizeIdx];
-        if (++st.sizeIdx === st.sizes.length) st.sizeIdx = 0;
-        const t = st.templates[len];
-        const off = mp.mtod(m);
-        data.set(t.bytes, off);
-        const k = st.k++;
-        const sip = st.sip + (k % st.sipN);
-        const dip = st.dip + (k % st.dipN);
-        const sp = st.sp + (k % st.spN);
-        const dp = st.dp + (k % st.dpN);
-        const dmac = st.dmacLo + (k % st.dmacN);
-        const smac = st.smacLo + (k % st.smacN);
-        const seq = st.seq;
-        st.seq = (seq + 1) >>> 0;
-        data[off] = st.dmacHi >>> 24; data[off + 1] = (st.dmacHi >>> 16) & 0xff; data[off + 2] = (st.dmacHi >>> 8) & 0xff;
-        data[off + 3] = st.dmacHi & 0xff; data[off + 4] = (dmac >>> 8) & 0xff; data[off + 5] = dmac & 0xff;
-        data[off + 6] = st.smacHi >>> 24; data[off + 7] = (st.smacHi >>> 16) & 0xff; data[off + 8] = (st.smacHi >>> 8) & 0xff;
-        data[off + 9] = st.smacHi & 0xff; data[off + 10] = (smac >>> 8) & 0xff; data[off + 11] = smac & 0xff;
-        data[off + 26] = sip >>> 24; data[off + 27] = (sip >>> 16) & 0xff; data[off + 28] = (sip >>> 8) & 0xff; data[off + 29] = sip & 0xff;
-        data[off + 30] = dip >>> 24; data[off + 31] = (dip >>> 16) & 0xff; data[off + 32] = (dip >>> 8) & 0xff; data[off + 33] = dip & 0xff;
-        data[off + 34] = sp >>> 8; data[off + 35] = sp & 0xff;
-        data[off + 36] = dp >>> 8; data[off + 37] = dp & 0xff;
-        data[off + P_MAGIC] = PAYLOAD_MAGIC >>> 8; data[off + P_MAGIC + 1] = PAYLOAD_MAGIC & 0xff;
-        data[off + P_STREAM] = sid >>> 8; data[off + P_STREAM + 1] = sid & 0xff;
-        data[off + P_SEQ] = seq >>> 24; data[off + P_SEQ + 1] = (seq >>> 16) & 0xff; data[off + P_SEQ + 2] = (seq >>> 8) & 0xff; data[off + P_SEQ + 3] = seq & 0xff;
-        data[off + P_TS] = ts >>> 24; data[off + P_TS + 1] = (ts >>> 16) & 0xff; data[off + P_TS + 2] = (ts >>> 8) & 0xff; data[off + P_TS + 3] = ts & 0xff;
-        const addr = (sip >>> 16) + (sip & 0xffff) + (dip >>> 16) + (dip & 0xffff);
-        const ipc = ~fold(t.ipSum + addr) & 0xffff;
-        data[off + 24] = ipc >>> 8; data[off + 25] = ipc & 0xff;
-        let uc = ~fold(t.udpSum + addr + sp + dp + PAYLOAD_MAGIC + sid + (seq >>> 16) + (seq & 0xffff) + (ts >>> 16) + (ts & 0xffff)) & 0xffff;
-        if (uc === 0) uc = 0xffff; // RFC 768: zero means "no checksum"
-        data[off + 40] = uc >>> 8; data[off + 41] = uc & 0xff;
-        mp.setDataLen(m, len);
-        st.lens[j] = len;
-      }
+      if (st.fixed) buildFixed(st, mp, data, want, ts);
+      else buildRanged(st, mp, data, want, ts, sid);
       st.pendLen = want;
       const sent = port.txBurst(0, st.pend, want);
       account(st, cnt, cb, sent);
@@ -242,6 +172,77 @@ export function pktgenLcore(ctx: LcoreContext<PktgenLcoreConfig>): { pending: nu
   for (const p of sources) p?.close();
   mp.flushCache();
   return { pending };
+}
+
+/** Writes a frame's sequence number, send time and UDP checksum (the fields every frame has its own of). */
+function stamp(data: Uint8Array, off: number, seq: number, ts: number, udpSum: number): void {
+  data[off + P_SEQ] = seq >>> 24; data[off + P_SEQ + 1] = (seq >>> 16) & 0xff; data[off + P_SEQ + 2] = (seq >>> 8) & 0xff; data[off + P_SEQ + 3] = seq & 0xff;
+  data[off + P_TS] = ts >>> 24; data[off + P_TS + 1] = (ts >>> 16) & 0xff; data[off + P_TS + 2] = (ts >>> 8) & 0xff; data[off + P_TS + 3] = ts & 0xff;
+  let uc = ~fold(udpSum + (seq >>> 16) + (seq & 0xffff) + (ts >>> 16) + (ts & 0xffff)) & 0xffff;
+  if (uc === 0) uc = 0xffff; // RFC 768: zero means "no checksum"
+  data[off + 40] = uc >>> 8; data[off + 41] = uc & 0xff;
+}
+
+/**
+ * No flow ranges: the baked template holds the whole frame but its stamp (~3x cheaper per
+ * frame); one native call copies the burst's templates (a TypedArray.set per 64-byte frame
+ * cost as much as everything else pktgen does for it).
+ */
+function buildFixed(st: StreamState, mp: Mempool, data: Uint8Array, want: number, ts: number): void {
+  const desc = st.desc;
+  for (let j = 0; j < want; j++) {
+    const m = st.pend[j];
+    const len = st.sizes[st.sizeIdx];
+    if (++st.sizeIdx === st.sizes.length) st.sizeIdx = 0;
+    desc[3 * j] = mp.mtod(m);
+    desc[3 * j + 1] = st.tplOff[len];
+    desc[3 * j + 2] = len;
+    mp.setDataLen(m, len);
+    st.lens[j] = len;
+  }
+  if (memCopyBurst(st.copyId, want) !== want) throw new Error('pktgen: a template copy fell outside the mempool (bug)');
+  for (let j = 0; j < want; j++) {
+    const seq = st.seq;
+    st.seq = (seq + 1) >>> 0;
+    stamp(data, desc[3 * j], seq, ts, st.templates[st.lens[j]].udpSum);
+  }
+}
+
+/** Flow ranges: each frame gets its addresses, ports and both checksums from the template and k. */
+function buildRanged(st: StreamState, mp: Mempool, data: Uint8Array, want: number, ts: number, sid: number): void {
+  for (let j = 0; j < want; j++) {
+    const m = st.pend[j];
+    const len = st.sizes[st.sizeIdx];
+    if (++st.sizeIdx === st.sizes.length) st.sizeIdx = 0;
+    const t = st.templates[len];
+    const off = mp.mtod(m);
+    data.set(t.bytes, off);
+    const k = st.k++;
+    const sip = st.sip + (k % st.sipN);
+    const dip = st.dip + (k % st.dipN);
+    const sp = st.sp + (k % st.spN);
+    const dp = st.dp + (k % st.dpN);
+    const dmac = st.dmacLo + (k % st.dmacN);
+    const smac = st.smacLo + (k % st.smacN);
+    const seq = st.seq;
+    st.seq = (seq + 1) >>> 0;
+    data[off] = st.dmacHi >>> 24; data[off + 1] = (st.dmacHi >>> 16) & 0xff; data[off + 2] = (st.dmacHi >>> 8) & 0xff;
+    data[off + 3] = st.dmacHi & 0xff; data[off + 4] = (dmac >>> 8) & 0xff; data[off + 5] = dmac & 0xff;
+    data[off + 6] = st.smacHi >>> 24; data[off + 7] = (st.smacHi >>> 16) & 0xff; data[off + 8] = (st.smacHi >>> 8) & 0xff;
+    data[off + 9] = st.smacHi & 0xff; data[off + 10] = (smac >>> 8) & 0xff; data[off + 11] = smac & 0xff;
+    data[off + 26] = sip >>> 24; data[off + 27] = (sip >>> 16) & 0xff; data[off + 28] = (sip >>> 8) & 0xff; data[off + 29] = sip & 0xff;
+    data[off + 30] = dip >>> 24; data[off + 31] = (dip >>> 16) & 0xff; data[off + 32] = (dip >>> 8) & 0xff; data[off + 33] = dip & 0xff;
+    data[off + 34] = sp >>> 8; data[off + 35] = sp & 0xff;
+    data[off + 36] = dp >>> 8; data[off + 37] = dp & 0xff;
+    data[off + P_MAGIC] = PAYLOAD_MAGIC >>> 8; data[off + P_MAGIC + 1] = PAYLOAD_MAGIC & 0xff;
+    data[off + P_STREAM] = sid >>> 8; data[off + P_STREAM + 1] = sid & 0xff;
+    const addr = (sip >>> 16) + (sip & 0xffff) + (dip >>> 16) + (dip & 0xffff);
+    const ipc = ~fold(t.ipSum + addr) & 0xffff;
+    data[off + 24] = ipc >>> 8; data[off + 25] = ipc & 0xff;
+    stamp(data, off, seq, ts, t.udpSum + addr + sp + dp + PAYLOAD_MAGIC + sid);
+    mp.setDataLen(m, len);
+    st.lens[j] = len;
+  }
 }
 
 /** Books `sent` frames and keeps the rest pending, in order, for the next retry. */

@@ -5,7 +5,7 @@
 // variable words to those sums gives both checksums in ~20 additions
 // (RFC 1071 sums are order-independent), whatever the frame size.
 import { onesSum } from '../../net/checksum';
-import { ETH_HLEN, IPV4_HLEN, writeUdpFrame } from '../../net/headers';
+import { ETH_HLEN, IPV4_HLEN, writeU32, writeUdpFrame } from '../../net/headers';
 
 export interface Template {
   /** Frame bytes (without FCS); variable fields are zero. */
@@ -54,10 +54,9 @@ export interface FixedFlow {
 export function bakeTemplate(t: Template, f: FixedFlow): Template {
   const b = Uint8Array.from(t.bytes);
   const be16 = (o: number, v: number): void => { b[o] = (v >>> 8) & 0xff; b[o + 1] = v & 0xff; };
-  const be32 = (o: number, v: number): void => { be16(o, v >>> 16); be16(o + 2, v & 0xffff); };
-  be32(0, f.dmacHi); be16(4, f.dmacLo);
-  be32(6, f.smacHi); be16(10, f.smacLo);
-  be32(26, f.sip); be32(30, f.dip);
+  writeU32(b, 0, f.dmacHi); be16(4, f.dmacLo);
+  writeU32(b, 6, f.smacHi); be16(10, f.smacLo);
+  writeU32(b, 26, f.sip); writeU32(b, 30, f.dip);
   be16(34, f.sp); be16(36, f.dp);
   be16(f.pMagic, f.magic); be16(f.pStream, f.sid);
   const addr = (f.sip >>> 16) + (f.sip & 0xffff) + (f.dip >>> 16) + (f.dip & 0xffff);
