@@ -97,7 +97,14 @@ export class Proc {
 
   /** Resolves true once the process has closed its pipes, false after `ms`. */
   async wait(ms: number): Promise<boolean> {
-    return Promise.race([this.exited.then(() => true), sleep(ms).then(() => false)]);
+    // The timer is cleared once the process is gone: a pending one would keep the bench alive for `ms`.
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((r) => { timer = setTimeout(() => r(false), ms); });
+    try {
+      return await Promise.race([this.exited.then(() => true), late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   get running(): boolean { return this.child.exitCode === null && this.child.signalCode === null; }
