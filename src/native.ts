@@ -35,7 +35,7 @@ interface Shim {
   evfd_signal(fd: number): number;
   wait_set_create(fds: Int32Array): number;
   wait_set_free(id: number): number;
-  wait_poll(id: number, timeoutMs: number): number;
+  wait_nap(id: number, us: number): number;
   clock_realtime(out: Float64Array): number;
   clock_mono_us(): number;
   clock_mono_ns(out: Float64Array): number;
@@ -345,7 +345,7 @@ export function evfdSignal(fd: number): number {
   return shim.evfd_signal(fd);
 }
 
-/** Registers fds for waitPoll: fds[0] is the waiter's eventfd, the rest are rx fds. Returns an id or -errno. */
+/** Registers fds for waitNap: fds[0] is the waiter's eventfd, the rest are rx fds. Returns an id or -errno. */
 export function waitSetCreate(fds: Int32Array): number {
   if (fds.length < 1 || fds.length > 64) throw new RangeError(`wait set of ${fds.length} fds (1..64)`);
   return shim.wait_set_create(fds);
@@ -355,9 +355,9 @@ export function waitSetFree(id: number): void {
   shim.wait_set_free(id);
 }
 
-/** Blocks until an fd of set `id` is readable or `timeoutMs` passes: ready fds, 0, or -errno. */
-export function waitPoll(id: number, timeoutMs: number): number {
-  return shim.wait_poll(id, timeoutMs);
+/** Sleeps until an fd of set `id` is readable or `us` µs pass: ready fds, 0, or -errno. */
+export function waitNap(id: number, us: number): number {
+  return shim.wait_nap(id, us);
 }
 
 /**

@@ -1,5 +1,5 @@
-// Poll modes at the lcore level: a ring consumer that blocked on its doorbell
-// wakes on the first enqueue, a napping or blocked lcore ends within 100 ms of
+// Poll modes at the lcore level: a ring consumer asleep on its doorbell (blocked
+// or napping) wakes on the first enqueue, a napping or blocked lcore ends within 100 ms of
 // stop(), and busy-ness is counted (issue 12).
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
@@ -31,21 +31,22 @@ async function settle(out: Float64Array): Promise<void> {
   await sleep(100);
 }
 
-test('interrupt mode: a ring consumer blocked on its doorbell wakes on the first enqueue', async () => {
-  const { group, ring, out } = launch({ ...defaultPoll('interrupt'), emptyPolls: 64 });
+// Adaptive with naps growing to 1 s: the doorbell ends a nap as it ends a block.
+for (const mode of ['interrupt', 'adaptive'] as const) test(`${mode} mode: a ring consumer asleep on its doorbell wakes on the first enqueue`, async () => {
+  const { group, ring, out } = launch({ ...defaultPoll(mode), emptyPolls: 64, maxSleepUs: 1_000_000 });
   try {
     await settle(out);
     const pollsBefore = out[8 + L_POLLS];
     await sleep(300);
-    // Blocked, not spinning or napping: a few polls around a safety wake-up at most.
-    assert.ok(out[8 + L_POLLS] - pollsBefore <= 2 * 64, `${out[8 + L_POLLS] - pollsBefore} polls in 300 ms: not blocked`);
+    // Asleep, not spinning: a few polls around a safety wake-up or between growing naps at most.
+    assert.ok(out[8 + L_POLLS] - pollsBefore <= 2 * 64, `${out[8 + L_POLLS] - pollsBefore} polls in 300 ms: not asleep`);
     const t0 = monoUs();
     assert.equal(ring.enqueueBurst(Uint32Array.of(7), 1), 1);
     const end = Date.now() + 2000;
     while (out[0] === 0 && Date.now() < end) await sleep(1);
     assert.ok(out[0] > 0, 'woke and dequeued');
     const us = (out[0] - t0) & 0x3fffffff;
-    assert.ok(us < 50_000, `woke ${us} µs after the enqueue (the safety timeout is 1 s)`);
+    assert.ok(us < 50_000, `woke ${us} µs after the enqueue (the safety timeout and the longest nap are 1 s)`);
     assert.equal(out[1], 1);
   } finally {
     group.stop();

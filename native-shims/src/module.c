@@ -65,7 +65,7 @@ NAPI_MODULE_INIT() {
       export_fn(env, exports, "evfd_signal", tsfwd_evfd_signal) != napi_ok ||
       export_fn(env, exports, "wait_set_create", tsfwd_wait_set_create) != napi_ok ||
       export_fn(env, exports, "wait_set_free", tsfwd_wait_set_free) != napi_ok ||
-      export_fn(env, exports, "wait_poll", tsfwd_wait_poll) != napi_ok ||
+      export_fn(env, exports, "wait_nap", tsfwd_wait_nap) != napi_ok ||
       export_fn(env, exports, "clock_realtime", tsfwd_clock_realtime) != napi_ok ||
       export_fn(env, exports, "clock_mono_us", tsfwd_clock_mono_us) != napi_ok ||
       export_fn(env, exports, "clock_mono_ns", tsfwd_clock_mono_ns) != napi_ok ||

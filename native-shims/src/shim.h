@@ -42,7 +42,7 @@ napi_value tsfwd_evfd_create(napi_env env, napi_callback_info info);
 napi_value tsfwd_evfd_signal(napi_env env, napi_callback_info info);
 napi_value tsfwd_wait_set_create(napi_env env, napi_callback_info info);
 napi_value tsfwd_wait_set_free(napi_env env, napi_callback_info info);
-napi_value tsfwd_wait_poll(napi_env env, napi_callback_info info);
+napi_value tsfwd_wait_nap(napi_env env, napi_callback_info info);
 napi_value tsfwd_clock_realtime(napi_env env, napi_callback_info info);
 napi_value tsfwd_clock_mono_us(napi_env env, napi_callback_info info);
 napi_value tsfwd_clock_mono_ns(napi_env env, napi_callback_info info);

@@ -8,9 +8,9 @@
 // the iteration just finished, and it counts as busy if it handled a frame
 // (DPDK's lcore poll busyness works the same way, with the TSC).
 import { LcoreContext, stopped } from './app';
-import { CTL_STOP, CTL_WAKE_FD, lcoreWord } from './control';
+import { CTL_WAKE_FD, lcoreWord } from './control';
 import { PollConfig } from './poll-mode';
-import { MONO_US_MASK, evfdCreate, monoUs, errnoName, setPolicy, setSlice, waitPoll, waitSetCreate, waitSetFree } from '../native';
+import { MONO_US_MASK, evfdCreate, monoUs, errnoName, setPolicy, setSlice, waitNap, waitSetCreate, waitSetFree } from '../native';
 import type { Ring } from '../ring/ring';
 import type { RxWake } from '../port/types';
 
@@ -38,8 +38,8 @@ export class Idler {
   private readonly maxNapUs: number;
   private readonly control: Int32Array;
   private readonly rings: Ring[];
-  private readonly waitSet: number = -1;
-  private readonly evfd: number = -1;
+  private readonly waitSet: number;
+  private readonly evfd: number;
   private empty = 0;
   private napUs = FIRST_NAP_US;
   private last: number;
@@ -66,14 +66,21 @@ export class Idler {
     }
     // The shim's wait sets hold 64 fds, one of them the eventfd.
     if (cfg.mode === 'interrupt' && blockable && fds.length > 63) throw new Error(`poll-mode interrupt: an lcore can wait on at most 63 queues, this one polls ${fds.length}`);
-    if (cfg.mode === 'interrupt' && blockable) {
-      const evfd = evfdCreate();
-      if (evfd < 0) throw new Error(`poll-mode interrupt: cannot create an eventfd (errno ${-evfd})`);
-      // Publishes the fd stop() writes to; pairs with the load in LcoreGroup.stop().
-      Atomics.store(this.control, lcoreWord(ctx.index, CTL_WAKE_FD), evfd + 1);
-      this.evfd = evfd;
-      this.waitSet = waitSetCreate(Int32Array.from([evfd, ...fds]));
-      if (this.waitSet < 0) throw new Error(`poll-mode interrupt: cannot register ${fds.length + 1} fds (errno ${-this.waitSet})`);
+    // Every lcore gets an eventfd: stop() writes it, and so does a ring's
+    // producer once the lcore armed its doorbell. Interrupt mode blocks on it
+    // and its rx fds; adaptive naps on the same set with a timeout, so a frame
+    // ends the nap instead of waiting in a filling ring (more than 63 fds: a
+    // nap without them); pktgen's pacing pauses sleep on it alone.
+    const evfd = evfdCreate();
+    if (evfd < 0) throw new Error(`lcore ${ctx.lcoreId}: cannot create an eventfd (errno ${-evfd})`);
+    // Publishes the fd stop() writes to; pairs with the load in LcoreGroup.stop().
+    Atomics.store(this.control, lcoreWord(ctx.index, CTL_WAKE_FD), evfd + 1);
+    this.evfd = evfd;
+    const block = cfg.mode === 'interrupt' && blockable;
+    const listen = fds.length <= 63 ? fds : [];
+    this.waitSet = waitSetCreate(Int32Array.from([evfd, ...listen]));
+    if (this.waitSet < 0) throw new Error(`lcore ${ctx.lcoreId}: cannot register ${listen.length + 1} fds for its waits (errno ${-this.waitSet})`);
+    if (block) {
       this.m = MODE_BLOCK;
       this.mode = 'interrupt';
     } else {
@@ -139,8 +146,7 @@ export class Idler {
     line[b + L_POLLS]++;
     line[b + L_EMPTY]++;
     const before = monoUs();
-    // Pairs with the Atomics.notify in LcoreGroup.stop(), as in nap().
-    Atomics.wait(this.control, CTL_STOP, 0, us / 1000);
+    waitNap(this.waitSet, us); // ended early by stop() or a frame, as a nap
     const after = monoUs();
     line[b + L_SLEEP_US] += (after - before) & MONO_US_MASK;
     line[b + L_SLEEPS]++;
@@ -148,20 +154,23 @@ export class Idler {
   }
 
   private nap(): void {
-    // Observes nothing new: sleeps up to napUs unless stop() notifies CTL_STOP
-    // (pairs with the Atomics.notify there), so a stop ends the nap at once.
-    Atomics.wait(this.control, CTL_STOP, 0, this.napUs / 1000);
+    this.sleep(this.napUs);
     const next = this.napUs * 2;
     this.napUs = next > this.maxNapUs ? this.maxNapUs : next;
   }
 
   private block(): void {
+    this.sleep(BLOCK_MAX_MS * 1000);
+  }
+
+  /** Sleeps up to `us` µs, less if stop(), a ring's doorbell or a frame on an rx fd wakes it. */
+  private sleep(us: number): void {
     const rings = this.rings;
     let armed = 0;
     while (armed < rings.length && rings[armed].armDoorbell(this.evfd)) armed++;
     // Checked after publishing the wake fd (constructor) and arming the rings:
     // a stop() or an enqueue from now on writes the eventfd.
-    if (armed === rings.length && !stopped(this.ctx)) waitPoll(this.waitSet, BLOCK_MAX_MS);
+    if (armed === rings.length && !stopped(this.ctx)) waitNap(this.waitSet, us);
     for (let i = 0; i < armed; i++) rings[i].disarmDoorbell();
   }
 

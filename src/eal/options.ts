@@ -47,7 +47,7 @@ export const EAL_HELP: readonly OptionHelp[] = [
   ['--mbufs N', 'mempool size, 64..16777216 (default fits the ports and lcores)'],
   ['--mbuf-size N', 'bytes of frame data per mbuf (the data room after the headroom), 256..65535 (default 2048); ' +
     'raise it for jumbo frames, e.g. 9216 for 9000-byte frames'],
-  ['--poll-mode busy|adaptive|interrupt', 'what an lcore does when its queues are empty: spin (busy), nap growing to --max-sleep-us (adaptive), or block until a queue has frames (interrupt); default busy, sink: interrupt'],
+  ['--poll-mode busy|adaptive|interrupt', 'what an lcore does when its queues are empty: spin (busy), nap growing to --max-sleep-us and ended early by a frame on a socket queue (adaptive), or block until a queue has frames (interrupt); default busy, sink: interrupt'],
   ['--empty-polls N', 'empty polls before an lcore naps or blocks, 1..16777216 (default 512)'],
   ['--max-sleep-us U', 'longest adaptive nap in µs, 1..1000000 (default 2000)'],
   ['--sched-policy P', 'scheduling policy of the lcore threads: other (default), fifo or rr; fifo/rr (real-time: a woken lcore preempts ' +

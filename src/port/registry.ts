@@ -103,7 +103,7 @@ class OwnedPort implements Port {
   rxBurst(queue: number, mbufs: Uint32Array, max: number): number { return this.inner.rxBurst(queue, mbufs, max); }
   txBurst(queue: number, mbufs: Uint32Array, n: number): number { return this.inner.txBurst(queue, mbufs, n); }
   stats(): PortStats { return this.inner.stats(); }
-  rxWake(queue: number): RxWake { return this.inner.rxWake(queue); }
+  rxWake(queue: number, nap: boolean): RxWake { return this.inner.rxWake(queue, nap); }
   close(): void {
     if (this.closed) return;
     this.closed = true;

@@ -39,8 +39,13 @@ export interface Port {
   /** Sends `mbufs[0..sent)` and takes ownership of them; the caller frees the rest. */
   txBurst(queue: number, mbufs: Uint32Array, n: number): number;
   stats(): PortStats;
-  /** How an lcore in --poll-mode interrupt sleeps until rx queue `queue` has frames (see RxWake). */
-  rxWake(queue: number): RxWake;
+  /**
+   * How a sleeping lcore learns that rx queue `queue` has frames (see RxWake):
+   * `nap` false for --poll-mode interrupt (it blocks on it), true for adaptive
+   * (it ends a nap early), where a driver whose wake source costs something
+   * while nobody sleeps returns null.
+   */
+  rxWake(queue: number, nap: boolean): RxWake;
   /** Owner (main thread): releases the device. Attached copy (lcore): detaches. */
   close(): void;
 }

@@ -112,8 +112,11 @@ export class MemifPort implements Port {
    * An epoll fd that lives as long as the port and holds the current
    * connection's ring eventfd; asking for it makes the peer kick that ring
    * after each tx burst (memif's ring flags), as DPDK's rx interrupt mode does.
+   * That is a syscall per peer burst even while we poll: adaptive naps do
+   * without it (null), only a blocking lcore asks.
    */
-  rxWake(queue: number): RxWake {
+  rxWake(queue: number, nap: boolean): RxWake {
+    if (nap) return null;
     const fd = memifRxWake(this.portId, queue);
     return fd >= 0 ? { fd } : null;
   }
