@@ -102,7 +102,7 @@ async function saturationOnce(net: BenchNet, mode: Mode, o: BenchOptions, secs: 
   let pps: number;
   // f0's receive work (veth NAPI, tpacket_rcv) runs on the generator's CPU,
   // so both CPUs set the delivered rate and it varies +-15% between windows
-  // of the same mode: hence 5 runs at least, and the naps recorded.
+  // of the same mode: hence 9 runs at least, and the naps recorded.
   try {
     gp = await XDP_LIVE.start(net.gen, 'g0', LEN, o.cpus[0], secs + 60);
     fp = await l2fwd(net, mode, o.cpus[1], secs + 60);
@@ -186,7 +186,7 @@ const kppsCell = (s: Summary): string => `${kpps(s.median)} kpps (${kpps(s.min)}
 export async function pollBench(o: BenchOptions): Promise<BenchReport> {
   if (process.getuid?.() !== 0) throw new Error('skipped: needs root (network namespaces, AF_PACKET, BPF)');
   const secs = Math.max(o.seconds, 3);
-  const satRuns = Math.max(o.runs, 5);
+  const satRuns = Math.max(o.runs, 9);
   // Other work on the machine shows up as latency and loss: record how much there was.
   const load = (): string => fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   const loadBefore = load();
@@ -217,7 +217,7 @@ export async function pollBench(o: BenchOptions): Promise<BenchReport> {
         o.log(`  run ${i + 1} idle ${m}: lcore ${(r.lcore * 100).toFixed(1)}% (${r.found}), process ${(r.process * 100).toFixed(1)}%`);
       }
     }
-    // Saturation varies most between runs (+-15% per window here): at least 5 runs.
+    // Saturation varies most between runs (+-15% per window here): at least 9 runs.
     for (let i = 0; i < satRuns; i++) {
       for (const m of sat.keys()) {
         const r = await attempt(`run ${i + 1} saturation ${m}`, () => saturationOnce(net, m, o, secs));
