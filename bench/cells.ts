@@ -1,11 +1,18 @@
 // One table cell of a traffic benchmark (a forwarder at one frame size, all
 // its runs), how it prints, and the headline ratios taken from the same runs.
 import { summarize } from './stats';
+import type { CpuSplit } from './cpu-split';
 import { byPass, pairedRatio, ratioText } from './ratio';
 
 export interface Cell {
   /** `pass` is the interleaved pass the run belongs to (0-based): ratios pair runs of the same pass. */
-  runs: { pass: number; pps: number; generated: number; gcs?: number; maxRssKb?: number; imissed?: number }[];
+  runs: {
+    pass: number; pps: number; generated: number; gcs?: number; maxRssKb?: number; imissed?: number;
+    /** Where the generator's and the forwarder's CPU time went during the window. */
+    genCpu?: CpuSplit; fwdCpu?: CpuSplit;
+    /** tsfwd rows: the lcore's share of polls that found nothing, and its busy time per forwarded frame, ns (whole run). */
+    emptyPolls?: number; busyNsPerFrame?: number;
+  }[];
   /** The last failure; a cell with runs and an error shows both. */
   error?: string;
 }

@@ -48,7 +48,11 @@ export function trafgen(): Generator {
 }
 
 /** What a tsfwd run printed in its final JSON line. */
-export interface TsfwdFinal { gcs: number; maxRssKb: number; imissed: number; ok: boolean }
+export interface TsfwdFinal {
+  gcs: number; maxRssKb: number; imissed: number; ok: boolean;
+  /** Share of the lcores' polls that found no frame, and their busy time (iterations that handled frames) per forwarded frame, ns. */
+  emptyPolls: number; busyNsPerFrame: number;
+}
 
 export interface Forwarder {
   name: string;
@@ -119,8 +123,15 @@ export function testpmd(mode: 'mac' | 'io', driver: 'net_af_packet' | 'net_af_xd
 export function tsfwdFinal(p: Proc): TsfwdFinal | undefined {
   for (const line of p.out.trim().split('\n').reverse()) {
     if (!line.includes('"msg":"final"')) continue;
-    const f = JSON.parse(line) as { ok: boolean; gcs: number[]; maxRssKb: number; ports: { dropped: { imissed: number } }[] };
+    const f = JSON.parse(line) as {
+      ok: boolean; gcs: number[]; maxRssKb: number; ports: { forwarded: number; dropped: { imissed: number } }[];
+      lcores: { polls: number; emptyPolls: number; busyUs: number }[];
+    };
+    const sum = <T>(xs: T[], g: (x: T) => number): number => xs.reduce((a, x) => a + g(x), 0);
+    const fwd = sum(f.ports, (q) => q.forwarded);
     return {
+      emptyPolls: sum(f.lcores, (l) => l.emptyPolls) / Math.max(1, sum(f.lcores, (l) => l.polls)),
+      busyNsPerFrame: fwd > 0 ? (sum(f.lcores, (l) => l.busyUs) * 1000) / fwd : 0,
       ok: f.ok, maxRssKb: f.maxRssKb,
       // -1 per lcore means traffic lasted less than the warm-up: not measured.
       gcs: f.gcs.some((g) => g >= 0) ? f.gcs.reduce((a, g) => a + Math.max(0, g), 0) : -1,

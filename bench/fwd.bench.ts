@@ -19,6 +19,7 @@ import { Cell, cellJson, cellText, kpps, ratioLines } from './cells';
 import { summarize, table } from './stats';
 import { barChart } from './svg';
 import { BenchNet, Proc, packets, sleep, window } from './traffic';
+import { cpuSplit, cpuTicks, splitText } from './cpu-split';
 
 const WARMUP_MS = 1000;
 const ALONE = 'generator alone (dropped at f0)';
@@ -32,7 +33,8 @@ async function once(net: BenchNet, gen: Generator, fwd: Forwarder | undefined, l
     if (fwd) fp = await fwd.start(net.fwd, 'f0', 'f1', o.cpus, bound, false);
     gp = await gen.start(net.gen, 'g0', len, o.cpus[0], bound);
     await sleep(WARMUP_MS);
-    rates = await window(o.seconds, () => [packets(net.sink, 's0')[0], packets(net.gen, 'g0')[1], packets(net.fwd, 'f0')[0]]);
+    rates = await window(o.seconds, () => [packets(net.sink, 's0')[0], packets(net.gen, 'g0')[1], packets(net.fwd, 'f0')[0],
+      ...cpuTicks(o.cpus[0]), ...cpuTicks(o.cpus[1])]);
     if (!gp.running) throw new Error(`${gen.name} stopped during the window: ${gp.err.trim().split('\n').pop()}`);
     // A veth drops XDP frames silently when its peer has no NAPI: say so rather than print a 0.
     if (rates[1] < 1000) throw new Error(`${gen.name} put ${rates[1].toFixed(0)} frames/s on g0 (is GRO/NAPI on at f0?)`);
@@ -43,7 +45,23 @@ async function once(net: BenchNet, gen: Generator, fwd: Forwarder | undefined, l
     fwd?.cleanup?.(net.fwd);
   }
   const fin = fwd?.tsfwd && fp ? tsfwdFinal(fp) : undefined;
-  return { pps: fwd ? rates[0] : rates[2], generated: rates[1], gcs: fin?.gcs, maxRssKb: fin?.maxRssKb, imissed: fin?.imissed };
+  return {
+    pps: fwd ? rates[0] : rates[2], generated: rates[1], gcs: fin?.gcs, maxRssKb: fin?.maxRssKb, imissed: fin?.imissed,
+    genCpu: cpuSplit(rates.slice(3, 7)), fwdCpu: cpuSplit(rates.slice(7, 11)), emptyPolls: fin?.emptyPolls, busyNsPerFrame: fin?.busyNsPerFrame,
+  };
+}
+
+/** "gen 100% · fwd K 45 / U 55 / I 0 · K/frame 480 ns [· lcore 62% empty, busy 850 ns/frame]" from a cell's median run figures. */
+function cpuCell(c: Cell | undefined): string {
+  const runs = (c?.runs ?? []).filter((r) => r.genCpu && r.fwdCpu);
+  if (runs.length === 0) return '-';
+  const med = (g: (r: (typeof runs)[number]) => number): number => summarize(runs.map(g)).median;
+  const fwd = { user: med((r) => r.fwdCpu!.user), kernel: med((r) => r.fwdCpu!.kernel), idle: med((r) => r.fwdCpu!.idle), steal: med((r) => r.fwdCpu!.steal) };
+  const parts = [`gen ${(med((r) => 1 - r.genCpu!.idle - r.genCpu!.steal) * 100).toFixed(0)}%`, `fwd ${splitText(fwd)}`,
+    `K/frame ${med((r) => (r.pps > 0 ? (r.fwdCpu!.kernel * 1e9) / r.pps : 0)).toFixed(0)} ns`];
+  const t = runs.filter((r) => r.busyNsPerFrame !== undefined);
+  if (t.length) parts.push(`lcore ${(summarize(t.map((r) => r.emptyPolls!)).median * 100).toFixed(0)}% empty, busy ${summarize(t.map((r) => r.busyNsPerFrame!)).median.toFixed(0)} ns/frame`);
+  return parts.join(' · ');
 }
 
 export async function fwdBench(o: BenchOptions): Promise<BenchReport> {
@@ -108,6 +126,11 @@ export async function fwdBench(o: BenchOptions): Promise<BenchReport> {
     parts.push('', `Generator rate while each row ran (g0's kernel tx counter, kpps, median): the generator must outpace every forwarder.`, '');
     parts.push(table(['row', ...sizes.map((s) => `${s} B`)], genBody));
     parts.push('', ...ratioLines(g.name, sizes, (f, len) => cells.get(`${g.name}|${f}|${len}`)));
+    parts.push('', 'Where the time went while each row ran (medians): gen = the generator\'s CPU busy % (f0\'s receive work runs there too); ' +
+      'fwd = the forwarder\'s CPU, kernel / user / idle % (a polling forwarder spins in user time when it waits); ' +
+      'K/frame = the forwarder CPU\'s kernel time per delivered frame; tsfwd rows: the lcore\'s empty polls and its busy time ' +
+      '(iterations that handled frames, syscalls included) per forwarded frame.', '');
+    parts.push(table(['row', ...sizes.map((s) => `${s} B`)], rowsFor.map((name) => [name, ...sizes.map((len) => cpuCell(cells.get(`${g.name}|${name}|${len}`)))])));
     const series = rowsFor.filter((n) => !fwds.find((x) => x.name === n)?.skip).map((n) => ({
       name: n,
       values: sizes.map((len) => {
