@@ -47,11 +47,12 @@ async function once(net: BenchNet, gen: Generator, fwd: Forwarder | undefined, l
   const fin = fwd?.tsfwd && fp ? tsfwdFinal(fp) : undefined;
   return {
     pps: fwd ? rates[0] : rates[2], generated: rates[1], gcs: fin?.gcs, maxRssKb: fin?.maxRssKb, imissed: fin?.imissed,
-    genCpu: cpuSplit(rates.slice(3, 7)), fwdCpu: cpuSplit(rates.slice(7, 11)), emptyPolls: fin?.emptyPolls, busyNsPerFrame: fin?.busyNsPerFrame,
+    genCpu: cpuSplit(rates.slice(3, 7)), fwdCpu: cpuSplit(rates.slice(7, 11)), emptyPolls: fin?.emptyPolls,
+    busyNsPerFrame: fin?.busyNsPerFrame ?? (fp ? fwd?.busyNsPerFrame?.(fp) : undefined),
   };
 }
 
-/** "gen 100% · fwd K 45 / U 55 / I 0 · K/frame 480 ns [· lcore 62% empty, busy 850 ns/frame]" from a cell's median run figures. */
+/** "gen 100% · fwd K 45 / U 55 / I 0 · K/frame 480 ns [· lcore 62% empty] [· busy 850 ns/frame]" from a cell's median run figures. */
 function cpuCell(c: Cell | undefined): string {
   const runs = (c?.runs ?? []).filter((r) => r.genCpu && r.fwdCpu);
   if (runs.length === 0) return '-';
@@ -59,9 +60,29 @@ function cpuCell(c: Cell | undefined): string {
   const fwd = { user: med((r) => r.fwdCpu!.user), kernel: med((r) => r.fwdCpu!.kernel), idle: med((r) => r.fwdCpu!.idle), steal: med((r) => r.fwdCpu!.steal) };
   const parts = [`gen ${(med((r) => 1 - r.genCpu!.idle - r.genCpu!.steal) * 100).toFixed(0)}%`, `fwd ${splitText(fwd)}`,
     `K/frame ${med((r) => (r.pps > 0 ? (r.fwdCpu!.kernel * 1e9) / r.pps : 0)).toFixed(0)} ns`];
+  const e = runs.filter((r) => r.emptyPolls !== undefined);
+  if (e.length) parts.push(`lcore ${(summarize(e.map((r) => r.emptyPolls!)).median * 100).toFixed(0)}% empty`);
   const t = runs.filter((r) => r.busyNsPerFrame !== undefined);
-  if (t.length) parts.push(`lcore ${(summarize(t.map((r) => r.emptyPolls!)).median * 100).toFixed(0)}% empty, busy ${summarize(t.map((r) => r.busyNsPerFrame!)).median.toFixed(0)} ns/frame`);
+  if (t.length) parts.push(`busy ${summarize(t.map((r) => r.busyNsPerFrame!)).median.toFixed(0)} ns/frame`);
   return parts.join(' · ');
+}
+
+/** Busy time per frame of each testpmd row over tsfwd's at the same size and driver: how much less CPU tsfwd spends on a frame. */
+function costLines(label: string, sizes: number[], get: (forwarder: string, len: number) => Cell | undefined): string[] {
+  const busy = (c: Cell | undefined): number | undefined => {
+    const v = (c?.runs ?? []).map((r) => r.busyNsPerFrame).filter((x): x is number => x !== undefined && x > 0);
+    return v.length ? summarize(v).median : undefined;
+  };
+  const lines: string[] = [];
+  for (const len of sizes) {
+    for (const [ours, refs] of [['tsfwd l2fwd mmap', ['testpmd net_af_packet mac', 'testpmd net_af_packet io']], ['tsfwd l2fwd af_xdp', ['testpmd net_af_xdp mac', 'testpmd net_af_xdp io']]] as const) {
+      const t = busy(get(ours, len));
+      if (t === undefined) continue;
+      const parts = refs.map((r) => [r, busy(get(r, len))] as const).filter(([, v]) => v !== undefined).map(([r, v]) => `${r} ${v!.toFixed(0)} ns = **${(v! / t).toFixed(2)}x**`);
+      if (parts.length) lines.push(`- ${label}, ${len} B: busy CPU per frame, ${ours} ${t.toFixed(0)} ns; ${parts.join(', ')}`);
+    }
+  }
+  return lines;
 }
 
 export async function fwdBench(o: BenchOptions): Promise<BenchReport> {
@@ -128,9 +149,11 @@ export async function fwdBench(o: BenchOptions): Promise<BenchReport> {
     parts.push('', ...ratioLines(g.name, sizes, (f, len) => cells.get(`${g.name}|${f}|${len}`)));
     parts.push('', 'Where the time went while each row ran (medians): gen = the generator\'s CPU busy % (f0\'s receive work runs there too); ' +
       'fwd = the forwarder\'s CPU, kernel / user / idle % (a polling forwarder spins in user time when it waits); ' +
-      'K/frame = the forwarder CPU\'s kernel time per delivered frame; tsfwd rows: the lcore\'s empty polls and its busy time ' +
-      '(iterations that handled frames, syscalls included) per forwarded frame.', '');
+      'K/frame = the forwarder CPU\'s kernel time per delivered frame; tsfwd rows: the share of the lcore\'s polls that found nothing; ' +
+      'busy = the forwarder\'s own count of CPU time in polls that handled frames (syscalls included) per forwarded frame: ' +
+      'tsfwd\'s lcore busy time, testpmd\'s --record-core-cycles.', '');
     parts.push(table(['row', ...sizes.map((s) => `${s} B`)], rowsFor.map((name) => [name, ...sizes.map((len) => cpuCell(cells.get(`${g.name}|${name}|${len}`)))])));
+    parts.push('', ...costLines(g.name, sizes, (f, len) => cells.get(`${g.name}|${f}|${len}`)));
     const series = rowsFor.filter((n) => !fwds.find((x) => x.name === n)?.skip).map((n) => ({
       name: n,
       values: sizes.map((len) => {
