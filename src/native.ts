@@ -35,7 +35,7 @@ interface Shim {
   evfd_signal(fd: number): number;
   wait_set_create(fds: Int32Array): number;
   wait_set_free(id: number): number;
-  wait_nap(id: number, us: number): number;
+  wait_nap(id: number, us: number, blind: number): number;
   clock_realtime(out: Float64Array): number;
   clock_mono_us(): number;
   clock_mono_ns(out: Float64Array): number;
@@ -355,9 +355,12 @@ export function waitSetFree(id: number): void {
   shim.wait_set_free(id);
 }
 
-/** Sleeps until an fd of set `id` is readable or `us` µs pass: ready fds, 0, or -errno. */
-export function waitNap(id: number, us: number): number {
-  return shim.wait_nap(id, us);
+/**
+ * Sleeps until an fd of set `id` is readable (its eventfd alone if `blind`)
+ * or `us` µs pass, at most 1 s: ready fds, 0, or -errno.
+ */
+export function waitNap(id: number, us: number, blind: boolean): number {
+  return shim.wait_nap(id, us > 1_000_000 ? 1_000_000 : us > 0 ? us : 0, blind ? 1 : 0);
 }
 
 /**

@@ -166,3 +166,30 @@ test('l2fwd --sched-policy fifo without CAP_SYS_NICE: the lcore fails at start w
   assert.equal(r.status, 1, r.stderr);
   assert.match(r.stderr, /^tsfwd: lcore \d+ failed: --sched-policy fifo: EPERM \(needs CAP_SYS_NICE\)$/m);
 });
+
+// A downed link leaves ENETDOWN on the packet socket until a send or an
+// SO_ERROR read clears it, and poll() reports it at once: without the wait
+// reading it, an idle lcore that never sends there would spin on its sleeps.
+for (const mode of ['adaptive', 'interrupt'] as const) {
+  test(`l2fwd --poll-mode ${mode}: a port whose link goes down does not turn sleeping into spinning; stops promptly`,
+    { skip, timeout: 60_000 }, async () => {
+      const t = genFwdSink(`pd${mode[0]}`);
+      let fwd: CliRun | undefined;
+      try {
+        fwd = await startCli(t.f, ['l2fwd', '-l', FWD_CPU, '--poll-mode', mode, '--empty-polls', '64', '--vdev', 'net_af_packet0,iface=f0',
+          '--vdev', 'net_af_packet1,iface=f1', '--', '-p', '0x3', '-q', '2', '-T', '0', '--stats-json'], /RX port 1 TX port 0/);
+        await sleep(500);
+        const down = spawnSync('ip', ['-n', t.f, 'link', 'set', 'f1', 'down'], { encoding: 'utf8' });
+        assert.equal(down.status, 0, down.stderr);
+        await sleep(300);
+        const share = await cpuShare(fwd.proc.pid!, 2);
+        assert.ok(share < 0.1, `with f1 down an idle ${mode} l2fwd used ${(share * 100).toFixed(1)}% of a CPU over 2 s`);
+        const r = await stopCli(fwd.proc);
+        assert.equal(r.code, 0, fwd.err());
+        assert.ok(r.ms < 1000, `exited ${r.ms} ms after SIGINT`);
+      } finally {
+        if (fwd && fwd.proc.exitCode === null) fwd.proc.kill('SIGKILL');
+        t.tn.destroy();
+      }
+    });
+}

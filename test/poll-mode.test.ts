@@ -56,7 +56,8 @@ for (const mode of ['interrupt', 'adaptive'] as const) test(`${mode} mode: a rin
 
 for (const mode of ['adaptive', 'interrupt'] as const) {
   test(`${mode} mode: a sleeping lcore stops within 100 ms; polls, empty polls, sleep and busy time are counted`, async () => {
-    const { group, ring, out } = launch({ ...defaultPoll(mode), emptyPolls: 64, maxSleepUs: 500 });
+    // Naps growing to 1 s: only stop()'s eventfd write can end the last one within 100 ms.
+    const { group, ring, out } = launch({ ...defaultPoll(mode), emptyPolls: 64, maxSleepUs: 1_000_000 });
     await settle(out);
     ring.enqueueBurst(Uint32Array.of(1, 2, 3), 3);
     await sleep(200);

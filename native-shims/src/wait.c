@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 #include "shim.h"
@@ -107,35 +108,51 @@ napi_value tsfwd_wait_set_free(napi_env env, napi_callback_info info) {
   return tsfwd_int(env, s ? 0 : -EINVAL);
 }
 
-/* Waits on every fd of the set (or until `t` passes) and drains the
- * eventfd when it fired, so the next wait blocks again. Only the set's owner
- * (one lcore) waits on it, so the set needs no lock here. */
-static int set_wait(struct wait_set *s, const struct timespec *t) {
-  int r = ppoll(s->fds, (nfds_t)s->n, t, NULL);
+/* Waits on the set's fds (the eventfd alone if `blind`), or until `t`
+ * passes, and drains the eventfd when it fired, so the next wait blocks
+ * again. poll() always reports an rx fd's errors, and a socket error stays
+ * until someone reads it: a downed link leaves ENETDOWN on a packet socket
+ * that only a send would clear, and every wait would return at once. So an
+ * error is read (SO_ERROR clears it; the port reports link state on its own),
+ * and a hung-up or closed fd leaves the set (negative fds are skipped).
+ * Only the set's owner (one lcore) waits on it, so the set needs no lock. */
+static int set_wait(struct wait_set *s, const struct timespec *t, int blind) {
+  int r = ppoll(s->fds, blind ? 1 : (nfds_t)s->n, t, NULL);
   if (r < 0) return errno == EINTR ? 0 : -errno;
-  if (r > 0 && (s->fds[0].revents & POLLIN)) {
+  if (r == 0) return 0;
+  if (s->fds[0].revents & POLLIN) {
     uint64_t v;
     while (read(s->fds[0].fd, &v, sizeof v) < 0 && errno == EINTR) {
+    }
+  }
+  for (int i = 1; i < (blind ? 1 : s->n); i++) {
+    short ev = s->fds[i].revents;
+    if (ev & (POLLHUP | POLLNVAL)) s->fds[i].fd = -1;
+    else if (ev & POLLERR) {
+      int err;
+      socklen_t l = sizeof err;
+      getsockopt(s->fds[i].fd, SOL_SOCKET, SO_ERROR, &err, &l);
     }
   }
   return r;
 }
 
-/* wait_nap(id, us) -> ready fds (0 after `us` µs) | -errno: an adaptive
+/* wait_nap(id, us, blind) -> ready fds (0 after `us` µs) | -errno: an adaptive
  * lcore's nap or an interrupt-mode lcore's block, which its eventfd (stop(),
  * a ring's doorbell) or a frame on one of its rx fds ends early. Native on purpose:
  * V8's Atomics.wait wraps its futex in a lock and a condition variable and
  * costs this VM ~50% more CPU per wakeup (19-24 µs against 12-15 µs for
  * ppoll), most of what an idle adaptive lcore spends. */
 napi_value tsfwd_wait_nap(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  int32_t id, us;
+  size_t argc = 3;
+  napi_value argv[3];
+  int32_t id, us, blind;
   TSFWD_CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 2 || !tsfwd_arg_i32(env, argv[0], &id) || !tsfwd_arg_i32(env, argv[1], &us) || us < 0)
+  if (argc < 3 || !tsfwd_arg_i32(env, argv[0], &id) || !tsfwd_arg_i32(env, argv[1], &us) || us < 0 ||
+      !tsfwd_arg_i32(env, argv[2], &blind))
     return tsfwd_int(env, -EINVAL);
   struct wait_set *s = set_of(id);
   if (!s) return tsfwd_int(env, -EINVAL);
   struct timespec t = {us / 1000000, (long)(us % 1000000) * 1000};
-  return tsfwd_int(env, set_wait(s, &t));
+  return tsfwd_int(env, set_wait(s, &t, blind != 0));
 }

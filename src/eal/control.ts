@@ -7,7 +7,7 @@ export const CTL_LCORE_BASE = 16; // byte 64: per-lcore words start on their own
 export const CTL_WORDS_PER_LCORE = 16; // one 64-byte line each
 export const CTL_STATE = 0;       // LcoreState
 export const CTL_CPU = 1;         // CPU the lcore saw itself on after pinning
-export const CTL_WAKE_FD = 2;     // 1 + the eventfd an lcore blocks on (--poll-mode interrupt), 0 if none
+export const CTL_WAKE_FD = 2;     // 1 + the eventfd an lcore's naps and blocks wait on (idler.ts), 0 if none
 
 export enum LcoreState {
   Launching = 0,

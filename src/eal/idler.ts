@@ -29,6 +29,20 @@ const FIRST_NAP_US = 16;
 const LCORE_SLICE_US = 100;
 // A blocked lcore also wakes this often: a safety net, never the mechanism.
 const BLOCK_MAX_MS = 1000;
+// Wakes in a row that found no frame before naps stop listening to the rx fds
+// (until a frame comes): an fd that stays readable without frames to take (an
+// empty mempool leaves them in the ring) would otherwise make every sleep
+// return at once, a busy spin with a syscall per poll.
+const SPURIOUS_MAX = 8;
+
+// This thread's Idlers that still hold a wait set (a wait set is a slot of the
+// shim's 256): lcore-worker closes them when the app returns or throws.
+const open = new Set<Idler>();
+
+/** Releases the wait sets of this thread's Idlers that the app did not close. */
+export function closeIdlers(): void {
+  for (const i of [...open]) i.close();
+}
 
 export class Idler {
   /** busy, adaptive, or interrupt; interrupt with an unwaitable queue naps. */
@@ -38,9 +52,13 @@ export class Idler {
   private readonly maxNapUs: number;
   private readonly control: Int32Array;
   private readonly rings: Ring[];
-  private readonly waitSet: number;
+  private waitSet = -1;
   private readonly evfd: number;
   private empty = 0;
+  /** The last sleep ended early (a readable fd or the eventfd), not by its timeout. */
+  private early = false;
+  /** Early wakes in a row whose next poll found nothing. */
+  private spurious = 0;
   private napUs = FIRST_NAP_US;
   private last: number;
 
@@ -77,9 +95,6 @@ export class Idler {
     Atomics.store(this.control, lcoreWord(ctx.index, CTL_WAKE_FD), evfd + 1);
     this.evfd = evfd;
     const block = cfg.mode === 'interrupt' && blockable;
-    const listen = fds.length <= 63 ? fds : [];
-    this.waitSet = waitSetCreate(Int32Array.from([evfd, ...listen]));
-    if (this.waitSet < 0) throw new Error(`lcore ${ctx.lcoreId}: cannot register ${listen.length + 1} fds for its waits (errno ${-this.waitSet})`);
     if (block) {
       this.m = MODE_BLOCK;
       this.mode = 'interrupt';
@@ -102,6 +117,12 @@ export class Idler {
       const rc = setPolicy(cfg.schedPolicy === 'fifo' ? 1 : 2, cfg.schedPriority);
       if (rc < 0) throw new Error(`--sched-policy ${cfg.schedPolicy}: ${errnoName(-rc)}${rc === -1 ? ' (needs CAP_SYS_NICE)' : ''}`);
     }
+    // Last: nothing after it throws, so the slot is released by close().
+    const listen = fds.length <= 63 ? fds : [];
+    const set = waitSetCreate(Int32Array.from([evfd, ...listen]));
+    if (set < 0) throw new Error(`lcore ${ctx.lcoreId}: cannot register ${listen.length + 1} fds for its waits (errno ${-set})`);
+    this.waitSet = set;
+    open.add(this);
     this.last = monoUs();
   }
 
@@ -117,9 +138,15 @@ export class Idler {
       line[b + L_BUSY_US] += dt;
       this.empty = 0;
       this.napUs = FIRST_NAP_US;
+      this.early = false;
+      this.spurious = 0;
       return;
     }
     line[b + L_EMPTY]++;
+    if (this.early) {
+      this.early = false;
+      this.spurious++;
+    }
     // Past the threshold every empty poll sleeps again (the count is reset by a
     // frame only): spinning another run of empty polls between naps would cost
     // more CPU than the naps save (l3fwd-power keeps sleeping the same way).
@@ -127,7 +154,8 @@ export class Idler {
     // Stopping: lcores drain what is left, they must not sleep through it.
     if (stopped(this.ctx)) return;
     if (this.beforeSleep !== undefined) this.beforeSleep();
-    if (this.m === MODE_BLOCK) this.block();
+    // Blocking on fds that keep waking the lcore for nothing would spin: nap blind instead.
+    if (this.m === MODE_BLOCK && this.spurious < SPURIOUS_MAX) this.block();
     else this.nap();
     const after = monoUs();
     line[b + L_SLEEP_US] += (after - this.last) & MONO_US_MASK;
@@ -145,8 +173,9 @@ export class Idler {
     const b = this.base;
     line[b + L_POLLS]++;
     line[b + L_EMPTY]++;
+    if (stopped(this.ctx)) return; // a stop drained by an earlier sleep would not end this one
     const before = monoUs();
-    waitNap(this.waitSet, us); // ended early by stop() or a frame, as a nap
+    waitNap(this.waitSet, us, false); // ended early by stop(), at most 1 s (the caller pauses again)
     const after = monoUs();
     line[b + L_SLEEP_US] += (after - before) & MONO_US_MASK;
     line[b + L_SLEEPS]++;
@@ -170,12 +199,14 @@ export class Idler {
     while (armed < rings.length && rings[armed].armDoorbell(this.evfd)) armed++;
     // Checked after publishing the wake fd (constructor) and arming the rings:
     // a stop() or an enqueue from now on writes the eventfd.
-    if (armed === rings.length && !stopped(this.ctx)) waitNap(this.waitSet, us);
+    if (armed === rings.length && !stopped(this.ctx)) this.early = waitNap(this.waitSet, us, this.spurious >= SPURIOUS_MAX) > 0;
     for (let i = 0; i < armed; i++) rings[i].disarmDoorbell();
   }
 
   /** After the loop: releases the wait set (the eventfd is closed by the lcore group). */
   close(): void {
     if (this.waitSet >= 0) waitSetFree(this.waitSet);
+    this.waitSet = -1;
+    open.delete(this);
   }
 }

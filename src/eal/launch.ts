@@ -96,11 +96,12 @@ export class LcoreGroup {
   stop(): void {
     // Publishes the stop request; pairs with the load in stopped(ctx).
     Atomics.store(this.control, CTL_STOP, 1);
-    // Wakes any lcore sleeping on the flag (an idle lcore may Atomics.wait on it).
+    // Wakes an lcore app that waits on the flag itself (the Idler does not).
     Atomics.notify(this.control, CTL_STOP);
-    // Wakes lcores blocked in poll() (--poll-mode interrupt). Observes the fd
-    // each publishes before its first wait; an lcore that publishes after this
-    // load sees the stop flag before it waits (the Idler checks it last).
+    // Wakes lcores napping or blocked in ppoll() (idler.ts, every poll mode).
+    // Observes the fd each publishes before its first wait; an lcore that
+    // publishes after this load sees the stop flag before it waits (the Idler
+    // checks it last).
     for (let i = 0; i < this.lcores.length; i++) {
       const fd = Atomics.load(this.control, lcoreWord(i, CTL_WAKE_FD)) - 1;
       if (fd >= 0) evfdSignal(fd);

@@ -5,6 +5,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { currentCpu, errnoName, setAffinity } from '../native';
 import { AppRef, LcoreContext, LcoreFunction } from './app';
 import { CTL_CPU, CTL_STATE, LcoreState, lcoreWord } from './control';
+import { closeIdlers } from './idler';
 
 export interface LcoreWorkerData {
   lcoreId: number;
@@ -32,10 +33,16 @@ async function run(): Promise<void> {
   Atomics.store(control, lcoreWord(d.index, CTL_CPU), currentCpu());
   // Publishes "running"; pairs with the loads in LcoreGroup.running().
   Atomics.store(control, lcoreWord(d.index, CTL_STATE), LcoreState.Running);
-  const ret = (fn as LcoreFunction)(ctx);
-  // An app may finish asynchronously after its loop (l2fwd collects its GC
-  // observations); the loop itself never awaits.
-  const result: unknown = ret instanceof Promise ? await ret : ret;
+  let result: unknown;
+  try {
+    const ret = (fn as LcoreFunction)(ctx);
+    // An app may finish asynchronously after its loop (l2fwd collects its GC
+    // observations); the loop itself never awaits.
+    result = ret instanceof Promise ? await ret : ret;
+  } finally {
+    // An app that threw (or forgot) leaves its Idler's wait set: release it.
+    closeIdlers();
+  }
   Atomics.store(control, lcoreWord(d.index, CTL_STATE), LcoreState.Done);
   parentPort!.postMessage({ result });
 }

@@ -3,7 +3,8 @@
 //   adaptive   after --empty-polls empty polls, nap; each nap doubles, up to
 //              --max-sleep-us; the first frame resets it (l3fwd-power's
 //              growing sleeps, OvS-DPDK's pmd-sleep-max). A frame on a socket
-//              queue or a ring's doorbell ends a nap early (idler.ts).
+//              queue (up to 63 of them) or a ring's doorbell ends a nap early
+//              (idler.ts).
 //   interrupt  after --empty-polls empty polls, block until a queue has work:
 //              poll() on the ports' fds, a ring's doorbell (rte_power_pmd_mgmt's
 //              "monitor", l3fwd-power's rx interrupts). A queue with nothing to
