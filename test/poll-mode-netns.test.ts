@@ -167,11 +167,12 @@ test('l2fwd --sched-policy fifo without CAP_SYS_NICE: the lcore fails at start w
   assert.match(r.stderr, /^tsfwd: lcore \d+ failed: --sched-policy fifo: EPERM \(needs CAP_SYS_NICE\)$/m);
 });
 
-// A downed link leaves ENETDOWN on the packet socket until a send or an
-// SO_ERROR read clears it, and poll() reports it at once: without the wait
-// reading it, an idle lcore that never sends there would spin on its sleeps.
+// A downed link leaves ENETDOWN on the packet socket until a send, a receive
+// call or an SO_ERROR read clears it, and poll() reports it at once: without
+// the wait reading it, an idle lcore that never sends there would spin on its
+// sleeps (or, with the Idler's fallback, nap blind where it should block).
 for (const mode of ['adaptive', 'interrupt'] as const) {
-  test(`l2fwd --poll-mode ${mode}: a port whose link goes down does not turn sleeping into spinning; stops promptly`,
+  test(`l2fwd --poll-mode ${mode}: a port whose link goes down does not turn sleeping into spinning; up again, it forwards; stops promptly`,
     { skip, timeout: 60_000 }, async () => {
       const t = genFwdSink(`pd${mode[0]}`);
       let fwd: CliRun | undefined;
@@ -184,9 +185,19 @@ for (const mode of ['adaptive', 'interrupt'] as const) {
         await sleep(300);
         const share = await cpuShare(fwd.proc.pid!, 2);
         assert.ok(share < 0.1, `with f1 down an idle ${mode} l2fwd used ${(share * 100).toFixed(1)}% of a CPU over 2 s`);
+        const up = spawnSync('ip', ['-n', t.f, 'link', 'set', 'f1', 'up'], { encoding: 'utf8' });
+        assert.equal(up.status, 0, up.stderr);
+        await sleep(1000); // carrier on both ends of the veth
+        const N = 5000;
+        assert.equal(await sendThrough(t, N), N, 'exactly N frames reached the sink after the link came back');
         const r = await stopCli(fwd.proc);
         assert.equal(r.code, 0, fwd.err());
         assert.ok(r.ms < 1000, `exited ${r.ms} ms after SIGINT`);
+        // Blocked, an interrupt lcore sleeps a few times a second (1 s safety wakes,
+        // the link event, ~160 between pktgen's bursts); napping blind at --max-sleep-us it
+        // would sleep ~500 times a second, ~2500 in all.
+        const l = finalJson<{ lcores: (FinalLcore & { sleeps: number })[] }>(fwd.out()).lcores[0];
+        if (mode === 'interrupt') assert.ok(l.sleeps < 500, `${l.sleeps} sleeps in ~5 s: not blocked`);
       } finally {
         if (fwd && fwd.proc.exitCode === null) fwd.proc.kill('SIGKILL');
         t.tn.destroy();

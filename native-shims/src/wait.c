@@ -110,12 +110,15 @@ napi_value tsfwd_wait_set_free(napi_env env, napi_callback_info info) {
 
 /* Waits on the set's fds (the eventfd alone if `blind`), or until `t`
  * passes, and drains the eventfd when it fired, so the next wait blocks
- * again. poll() always reports an rx fd's errors, and a socket error stays
- * until someone reads it: a downed link leaves ENETDOWN on a packet socket
- * that only a send would clear, and every wait would return at once. So an
- * error is read (SO_ERROR clears it; the port reports link state on its own),
- * and a hung-up or closed fd leaves the set (negative fds are skipped).
- * Only the set's owner (one lcore) waits on it, so the set needs no lock. */
+ * again. poll() always reports an rx fd's socket error, and the error stays
+ * until something reads it: a downed link leaves ENETDOWN on a packet socket
+ * that only a send or a receive call clears, and the mmap rx path makes
+ * neither, so every wait would return at once. The wait reads it (SO_ERROR
+ * clears it; the port reports link state on its own; on a non-socket fd the
+ * call fails harmlessly). Hang-ups and errors SO_ERROR does not clear (the
+ * error queue, unused here) are left to the Idler, which stops listening to
+ * the fds after a run of wakes that found no frame. Only the set's owner (one
+ * lcore) waits on it, so the set needs no lock. */
 static int set_wait(struct wait_set *s, const struct timespec *t, int blind) {
   int r = ppoll(s->fds, blind ? 1 : (nfds_t)s->n, t, NULL);
   if (r < 0) return errno == EINTR ? 0 : -errno;
@@ -126,9 +129,7 @@ static int set_wait(struct wait_set *s, const struct timespec *t, int blind) {
     }
   }
   for (int i = 1; i < (blind ? 1 : s->n); i++) {
-    short ev = s->fds[i].revents;
-    if (ev & (POLLHUP | POLLNVAL)) s->fds[i].fd = -1;
-    else if (ev & POLLERR) {
+    if (s->fds[i].revents & POLLERR) {
       int err;
       socklen_t l = sizeof err;
       getsockopt(s->fds[i].fd, SOL_SOCKET, SO_ERROR, &err, &l);
@@ -137,7 +138,8 @@ static int set_wait(struct wait_set *s, const struct timespec *t, int blind) {
   return r;
 }
 
-/* wait_nap(id, us, blind) -> ready fds (0 after `us` µs) | -errno: an adaptive
+/* wait_nap(id, us, blind) -> fds that were readable or reported an error or
+ * hang-up (0 after `us` µs) | -errno: an adaptive
  * lcore's nap or an interrupt-mode lcore's block, which its eventfd (stop(),
  * a ring's doorbell) or a frame on one of its rx fds ends early. Native on purpose:
  * V8's Atomics.wait wraps its futex in a lock and a condition variable and

@@ -29,11 +29,14 @@ const FIRST_NAP_US = 16;
 const LCORE_SLICE_US = 100;
 // A blocked lcore also wakes this often: a safety net, never the mechanism.
 const BLOCK_MAX_MS = 1000;
-// Wakes in a row that found no frame before naps stop listening to the rx fds
-// (until a frame comes): an fd that stays readable without frames to take (an
-// empty mempool leaves them in the ring) would otherwise make every sleep
-// return at once, a busy spin with a syscall per poll.
+// Wakes in a row that found no frame before naps stop listening to the rx fds:
+// an fd that stays readable without frames to take (an empty mempool leaves
+// them in the ring, a socket hung up) would otherwise make every sleep return
+// at once, a busy spin with a syscall per poll. A frame, or a listening sleep
+// that runs to its timeout, ends the run; while blind, one sleep in
+// BLIND_PROBE listens again, so the lcore recovers without traffic.
 const SPURIOUS_MAX = 8;
+const BLIND_PROBE = 256;
 
 // This thread's Idlers that still hold a wait set (a wait set is a slot of the
 // shim's 256): lcore-worker closes them when the app returns or throws.
@@ -59,6 +62,8 @@ export class Idler {
   private early = false;
   /** Early wakes in a row whose next poll found nothing. */
   private spurious = 0;
+  /** Sleeps since the lcore went blind (spurious >= SPURIOUS_MAX). */
+  private blindSleeps = 0;
   private napUs = FIRST_NAP_US;
   private last: number;
 
@@ -140,6 +145,7 @@ export class Idler {
       this.napUs = FIRST_NAP_US;
       this.early = false;
       this.spurious = 0;
+      this.blindSleeps = 0;
       return;
     }
     line[b + L_EMPTY]++;
@@ -175,7 +181,7 @@ export class Idler {
     line[b + L_EMPTY]++;
     if (stopped(this.ctx)) return; // a stop drained by an earlier sleep would not end this one
     const before = monoUs();
-    waitNap(this.waitSet, us, false); // ended early by stop(), at most 1 s (the caller pauses again)
+    waitNap(this.waitSet, us, true); // ended early by stop() only, at most 1 s (the caller pauses again)
     const after = monoUs();
     line[b + L_SLEEP_US] += (after - before) & MONO_US_MASK;
     line[b + L_SLEEPS]++;
@@ -192,14 +198,28 @@ export class Idler {
     this.sleep(BLOCK_MAX_MS * 1000);
   }
 
-  /** Sleeps up to `us` µs, less if stop(), a ring's doorbell or a frame on an rx fd wakes it. */
+  /**
+   * Sleeps up to `us` µs, less if stop(), a ring's doorbell or an rx fd wakes
+   * it (a frame, or a socket error, which the wait reads and so clears). Blind
+   * (after SPURIOUS_MAX wakes for nothing) only stop() and doorbells wake it.
+   */
   private sleep(us: number): void {
+    if (this.waitSet < 0) return; // closed: nothing to wait on
     const rings = this.rings;
     let armed = 0;
     while (armed < rings.length && rings[armed].armDoorbell(this.evfd)) armed++;
+    const blind = this.spurious >= SPURIOUS_MAX && ++this.blindSleeps % BLIND_PROBE !== 0;
     // Checked after publishing the wake fd (constructor) and arming the rings:
     // a stop() or an enqueue from now on writes the eventfd.
-    if (armed === rings.length && !stopped(this.ctx)) this.early = waitNap(this.waitSet, us, this.spurious >= SPURIOUS_MAX) > 0;
+    if (armed === rings.length && !stopped(this.ctx)) {
+      const r = waitNap(this.waitSet, us, blind);
+      this.early = r > 0;
+      // A listening sleep that ran its course: whatever kept the fds readable is gone.
+      if (r === 0 && !blind) {
+        this.spurious = 0;
+        this.blindSleeps = 0;
+      }
+    }
     for (let i = 0; i < armed; i++) rings[i].disarmDoorbell();
   }
 
