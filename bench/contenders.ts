@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import { xskAvailable } from '../src/native';
 import { XSK_PACKAGES } from '../src/port/af-xdp/af-xdp';
 import { TOOLS, skipReason } from './comparators';
-import { BIN, Proc, sh, sleep, trafgenConf } from './traffic';
+import { BIN, Proc, finalRecord, sh, sleep, trafgenConf } from './traffic';
 
 /** Frame lengths on the veth, without FCS (pktgen's --size counts the FCS). */
 export const SIZES = [64, 512, 1514];
@@ -130,22 +130,19 @@ export function testpmd(mode: 'mac' | 'io', driver: 'net_af_packet' | 'net_af_xd
 
 /** The final JSON line of a tsfwd run (printed after SIGINT), if there is one. */
 export function tsfwdFinal(p: Proc): TsfwdFinal | undefined {
-  for (const line of p.out.trim().split('\n').reverse()) {
-    if (!line.includes('"msg":"final"')) continue;
-    const f = JSON.parse(line) as {
-      ok: boolean; gcs: number[]; maxRssKb: number; ports: { forwarded: number; dropped: { imissed: number } }[];
-      lcores: { polls: number; emptyPolls: number; busyUs: number }[];
-    };
-    const sum = <T>(xs: T[], g: (x: T) => number): number => xs.reduce((a, x) => a + g(x), 0);
-    const fwd = sum(f.ports, (q) => q.forwarded);
-    return {
-      emptyPolls: sum(f.lcores, (l) => l.emptyPolls) / Math.max(1, sum(f.lcores, (l) => l.polls)),
-      busyNsPerFrame: fwd > 0 ? (sum(f.lcores, (l) => l.busyUs) * 1000) / fwd : 0,
-      ok: f.ok, maxRssKb: f.maxRssKb,
-      // -1 per lcore means traffic lasted less than the warm-up: not measured.
-      gcs: f.gcs.some((g) => g >= 0) ? f.gcs.reduce((a, g) => a + Math.max(0, g), 0) : -1,
-      imissed: f.ports.reduce((a, q) => a + q.dropped.imissed, 0),
-    };
-  }
-  return undefined;
+  const f = finalRecord<{
+    ok: boolean; gcs: number[]; maxRssKb: number; ports: { forwarded: number; dropped: { imissed: number } }[];
+    lcores: { polls: number; emptyPolls: number; busyUs: number }[];
+  }>(p);
+  if (!f) return undefined;
+  const sum = <T>(xs: T[], g: (x: T) => number): number => xs.reduce((a, x) => a + g(x), 0);
+  const fwd = sum(f.ports, (q) => q.forwarded);
+  return {
+    emptyPolls: sum(f.lcores, (l) => l.emptyPolls) / Math.max(1, sum(f.lcores, (l) => l.polls)),
+    busyNsPerFrame: fwd > 0 ? (sum(f.lcores, (l) => l.busyUs) * 1000) / fwd : 0,
+    ok: f.ok, maxRssKb: f.maxRssKb,
+    // -1 per lcore means traffic lasted less than the warm-up: not measured.
+    gcs: f.gcs.some((g) => g >= 0) ? f.gcs.reduce((a, g) => a + Math.max(0, g), 0) : -1,
+    imissed: sum(f.ports, (q) => q.dropped.imissed),
+  };
 }

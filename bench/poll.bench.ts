@@ -15,7 +15,8 @@ import { DST_MAC, XDP_LIVE } from './contenders';
 import { kpps } from './cells';
 import { pairedRatio } from './ratio';
 import { Summary, summarize, table } from './stats';
-import { BIN, BenchNet, Proc, lastLine, packets, sleep, window } from './traffic';
+import { BIN, BenchNet, Proc, finalRecord, lastLine, packets, sleep, window } from './traffic';
+import { cpuTicks } from './cpu-split';
 
 type Mode = 'busy' | 'adaptive' | 'interrupt';
 const MODES: Mode[] = ['busy', 'adaptive', 'interrupt'];
@@ -90,9 +91,9 @@ interface LcoreRun { polls: number; emptyPolls: number; sleeps: number; sleepUs:
 interface SatRun { pps: number; lcore: LcoreRun }
 
 function lcoreFinal(p: Proc): LcoreRun {
-  const line = p.out.trim().split('\n').reverse().find((l) => l.includes('"msg":"final"'));
-  if (!line) throw new Error(`l2fwd printed no final line: ${lastLine(p.err || p.out)}`);
-  const l = (JSON.parse(line) as { lcores: LcoreRun[] }).lcores[0];
+  const f = finalRecord<{ lcores: LcoreRun[] }>(p);
+  if (!f) throw new Error(`l2fwd printed no final line: ${lastLine(p.err || p.out)}`);
+  const l = f.lcores[0];
   return { polls: l.polls, emptyPolls: l.emptyPolls, sleeps: l.sleeps, sleepUs: l.sleepUs };
 }
 
@@ -119,9 +120,9 @@ async function saturationOnce(net: BenchNet, mode: Mode, o: BenchOptions, secs: 
 interface Final { msg: string; streams: { received: number; lost: number }[]; latencyNs: { p50: number; p99: number; samples: number } }
 
 function sinkFinal(p: Proc): Final {
-  const line = p.out.trim().split('\n').reverse().find((l) => l.includes('"msg":"final"'));
-  if (!line) throw new Error(`sink printed no final line: ${lastLine(p.err || p.out)}`);
-  return JSON.parse(line) as Final;
+  const f = finalRecord<Final>(p);
+  if (!f) throw new Error(`sink printed no final line: ${lastLine(p.err || p.out)}`);
+  return f;
 }
 
 /** pktgen at `pps` through l2fwd in `mode` into the sink (sharing the generator's CPU, as in the demo). */
@@ -148,19 +149,14 @@ async function latencyOnce(net: BenchNet, mode: Mode, o: BenchOptions, secs: num
   return { p50: f.latencyNs.p50, p99: f.latencyNs.p99, lost: f.streams.reduce((a, s) => a + s.lost, 0), received: f.streams.reduce((a, s) => a + s.received, 0) };
 }
 
-/** `tsfwd demo` as a user runs it: lost frames and p99 from its sink summary. */
-/** CPU time the hypervisor gave to others on `cpus` so far, ms (/proc/stat's steal column, in USER_HZ = 100 ticks). */
+/** CPU time the hypervisor gave to others on `cpus` so far, ms (USER_HZ ticks of 10 ms). */
 function stealMs(cpus: readonly number[]): number {
-  let t = 0;
-  for (const l of fs.readFileSync('/proc/stat', 'utf8').split('\n')) {
-    const f = l.split(/\s+/);
-    if (/^cpu\d+$/.test(f[0]) && cpus.includes(Number(f[0].slice(3)))) t += Number(f[8]) * 10;
-  }
-  return t;
+  return cpus.reduce((t, c) => t + cpuTicks(c)[3] * 10, 0);
 }
 
 interface DemoRun { lost: number; p99Us: number; code: number | null; stealMs: number }
 
+/** `tsfwd demo` as a user runs it: lost frames and p99 from its sink summary. */
 function demoOnce(cpus: readonly number[]): Promise<DemoRun> {
   const steal0 = stealMs(cpus);
   return new Promise((resolve, reject) => {
@@ -191,8 +187,9 @@ export async function pollBench(o: BenchOptions): Promise<BenchReport> {
   const load = (): string => fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   const loadBefore = load();
   const idle = new Map<Mode, IdleRun[]>(MODES.map((m) => [m, []]));
-  const sat = new Map<Mode, SatRun[]>([['busy', []], ['adaptive', []]]);
-  const satPass = new Map<Mode, (number | undefined)[]>([['busy', []], ['adaptive', []]]); // by run, for paired ratios
+  // By run (a failed run is a hole), so ratios pair runs of the same pass.
+  const satByRun = new Map<Mode, (SatRun | undefined)[]>([['busy', []], ['adaptive', []]]);
+  const sat = (m: Mode): SatRun[] => satByRun.get(m)!.filter((r): r is SatRun => r !== undefined);
   const lat = new Map<Mode, { p50: number; p99: number; lost: number; received: number }[]>([['busy', []], ['adaptive', []]]);
   // A failed run is logged and left out (the table says how many); a case with no run fails the scenario.
   const failures: string[] = [];
@@ -219,16 +216,15 @@ export async function pollBench(o: BenchOptions): Promise<BenchReport> {
     }
     // Saturation varies most between runs (+-15% per window here): at least 9 runs.
     for (let i = 0; i < satRuns; i++) {
-      for (const m of sat.keys()) {
+      for (const m of satByRun.keys()) {
         const r = await attempt(`run ${i + 1} saturation ${m}`, () => saturationOnce(net, m, o, secs));
-        satPass.get(m)![i] = r?.pps;
+        satByRun.get(m)![i] = r;
         if (r === undefined) continue;
-        sat.get(m)!.push(r);
         o.log(`  run ${i + 1} saturation ${m}: ${kpps(r.pps)} kpps at s0; lcore ${napCell(r.lcore)}`);
       }
     }
     // 10% of what busy l2fwd delivers at saturation, within what pktgen paces reliably here.
-    const cap = summarize(sat.get('busy')!.map((r) => r.pps)).median;
+    const cap = summarize(sat('busy').map((r) => r.pps)).median;
     if (cap > 0) {
       latPps = Math.round(Math.min(200_000, Math.max(10_000, cap * 0.1)) / 1000) * 1000;
       latRate = `${kpps(latPps)} kpps = ~10% of busy's saturation median (${kpps(cap)} kpps)`;
@@ -253,18 +249,18 @@ export async function pollBench(o: BenchOptions): Promise<BenchReport> {
   }
 
   const loadAfter = load();
-  const empty = [...[...idle].map(([m, r]) => [`idle ${m}`, r.length] as const), ...[...sat].map(([m, r]) => [`saturation ${m}`, r.length] as const),
+  const empty = [...[...idle].map(([m, r]) => [`idle ${m}`, r.length] as const), ...[...satByRun.keys()].map((m) => [`saturation ${m}`, sat(m).length] as const),
     ...[...lat].map(([m, r]) => [`latency ${m}`, r.length] as const), ['demo', demos.length] as const].filter(([, n]) => n === 0);
   if (empty.length > 0) throw new Error(`no successful run of ${empty.map(([w]) => w).join(', ')}; last failure: ${failures[failures.length - 1]}`);
   const idleS = MODES.map((m) => summarize(idle.get(m)!.map((r) => r.lcore)));
   const procS = MODES.map((m) => summarize(idle.get(m)!.map((r) => r.process)));
   const allPinned = MODES.every((m) => idle.get(m)!.every((r) => r.found === 'pinned'));
-  const satS = [summarize(sat.get('busy')!.map((r) => r.pps)), summarize(sat.get('adaptive')!.map((r) => r.pps))];
+  const satS = [summarize(sat('busy').map((r) => r.pps)), summarize(sat('adaptive').map((r) => r.pps))];
   const p99S = [summarize(lat.get('busy')!.map((r) => r.p99)), summarize(lat.get('adaptive')!.map((r) => r.p99))];
   const p50S = [summarize(lat.get('busy')!.map((r) => r.p50)), summarize(lat.get('adaptive')!.map((r) => r.p50))];
   const lostS = [summarize(lat.get('busy')!.map((r) => r.lost)), summarize(lat.get('adaptive')!.map((r) => r.lost))];
   const satRatio = satS[1].median / satS[0].median;
-  const satPaired = pairedRatio(satPass.get('adaptive')!, satPass.get('busy')!);
+  const satPaired = pairedRatio(satByRun.get('adaptive')!.map((r) => r?.pps), satByRun.get('busy')!.map((r) => r?.pps));
   const p99Ratio = p99S[1].median / p99S[0].median;
   const demoOk = demos.filter((d) => d.code === 0 && d.lost === 0 && d.p99Us < 500).length;
   const yes = (b: boolean): string => (b ? 'met' : '**not met**');
@@ -272,8 +268,8 @@ export async function pollBench(o: BenchOptions): Promise<BenchReport> {
     ['idle: lcore thread CPU share', pct(idleS[0]), pct(idleS[1]), pct(idleS[2]), `< 2%: adaptive ${yes(idleS[1].median < 0.02)}, interrupt ${yes(idleS[2].median < 0.02)}`],
     ['idle: whole l2fwd process CPU share', pct(procS[0]), pct(procS[1]), pct(procS[2]), '-'],
     [`saturation: xdp-live ${LEN} B, delivered at s0`, kppsCell(satS[0]), kppsCell(satS[1]), '-', `adaptive / busy = **${satRatio.toFixed(2)}** (per run ${satPaired ? `${satPaired.min.toFixed(2)}-${satPaired.max.toFixed(2)}` : '-'}; >= 0.95: ${yes(satRatio >= 0.95)})`],
-    ['saturation: lcore naps over each whole run (start-up and stop included)', sat.get('busy')!.map((r) => napCell(r.lcore)).join(' / '),
-      sat.get('adaptive')!.map((r) => napCell(r.lcore)).join(' / '), '-', '-'],
+    ['saturation: lcore naps over each whole run (start-up and stop included)', sat('busy').map((r) => napCell(r.lcore)).join(' / '),
+      sat('adaptive').map((r) => napCell(r.lcore)).join(' / '), '-', '-'],
     [`latency at ${kpps(latPps)} kpps: sink p99`, usCell(p99S[0]), usCell(p99S[1]), '-', `adaptive / busy = **${p99Ratio.toFixed(2)}** (<= 2: ${yes(p99Ratio <= 2)})`],
     [`latency at ${kpps(latPps)} kpps: sink p50`, usCell(p50S[0]), usCell(p50S[1]), '-', '-'],
     [`latency at ${kpps(latPps)} kpps: frames lost`, String(lostS[0].median), String(lostS[1].median), '-', '-'],
@@ -298,7 +294,7 @@ export async function pollBench(o: BenchOptions): Promise<BenchReport> {
   const json = {
     cpus: o.cpus, windowSeconds: secs, loadBefore, loadAfter, latencyPps: latPps, lcoreThread: allPinned ? 'pinned' : 'max over threads where not found',
     idle: MODES.map((m, i) => ({ mode: m, lcoreShare: idleS[i], processShare: procS[i], runs: idle.get(m) })),
-    saturation: { busy: satS[0], adaptive: satS[1], ratio: satRatio, runs: Object.fromEntries(sat) },
+    saturation: { busy: satS[0], adaptive: satS[1], ratio: satRatio, runs: { busy: sat('busy'), adaptive: sat('adaptive') } },
     latency: { busy: { p99Ns: p99S[0], p50Ns: p50S[0], runs: lat.get('busy') }, adaptive: { p99Ns: p99S[1], p50Ns: p50S[1], runs: lat.get('adaptive') }, ratioP99: p99Ratio },
     demo: demos, failures,
   };

@@ -134,6 +134,12 @@ export class Proc {
   }
 }
 
+/** The last `"msg":"final"` JSON line a tsfwd process printed (--stats-json), parsed; undefined if there is none. */
+export function finalRecord<T>(p: Proc): T | undefined {
+  const line = p.out.trim().split('\n').reverse().find((l) => l.includes('"msg":"final"'));
+  return line === undefined ? undefined : (JSON.parse(line) as T);
+}
+
 export function lastLine(s: string): string {
   return s.trim().split('\n').filter((l) => l.trim()).pop() ?? '';
 }

@@ -139,12 +139,12 @@ static int set_wait(struct wait_set *s, const struct timespec *t, int blind) {
 }
 
 /* wait_nap(id, us, blind) -> fds that were readable or reported an error or
- * hang-up (0 after `us` µs) | -errno: an adaptive
- * lcore's nap or an interrupt-mode lcore's block, which its eventfd (stop(),
- * a ring's doorbell) or a frame on one of its rx fds ends early. Native on purpose:
- * V8's Atomics.wait wraps its futex in a lock and a condition variable and
- * costs this VM ~50% more CPU per wakeup (19-24 µs against 12-15 µs for
- * ppoll), most of what an idle adaptive lcore spends. */
+ * hang-up (0 after `us` µs) | -errno: an adaptive lcore's nap or an
+ * interrupt-mode lcore's block, which its eventfd (stop(), a ring's doorbell)
+ * or a frame on one of its rx fds ends early. Native on purpose: V8's
+ * Atomics.wait wraps its futex in a lock and a condition variable and costs
+ * this VM ~50% more CPU per wakeup (19-24 µs against 12-15 µs for ppoll),
+ * most of what an idle adaptive lcore spends. */
 napi_value tsfwd_wait_nap(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];

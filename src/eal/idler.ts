@@ -143,9 +143,12 @@ export class Idler {
       line[b + L_BUSY_US] += dt;
       this.empty = 0;
       this.napUs = FIRST_NAP_US;
-      this.early = false;
-      this.spurious = 0;
-      this.blindSleeps = 0;
+      // Set only around sleeps: a busy iteration tests, it does not write.
+      if (this.early || this.spurious !== 0) {
+        this.early = false;
+        this.spurious = 0;
+        this.blindSleeps = 0;
+      }
       return;
     }
     line[b + L_EMPTY]++;
