@@ -67,6 +67,9 @@ export function ratioLines(label: string, sizes: number[], get: (forwarder: stri
     const mmsg = cellRatio(get('tsfwd l2fwd mmsg', len), mmap);
     if (mmsg) parts.push(`(mmsg / mmap = ${ratioText(mmsg)})`);
     lines.push(`- ${label}, ${len} B: tsfwd l2fwd mmap ${parts.join('; ')}`);
+    const v3 = get('tsfwd l2fwd mmap v3', len);
+    const v3VsMmap = cellRatio(v3, mmap);
+    if (v3 && v3.runs.length) lines.push(`- ${label}, ${len} B: tsfwd l2fwd mmap v3 ${[...ratios(v3, AFP_REFS, len, get), ...(v3VsMmap ? [`(v3 / mmap = ${ratioText(v3VsMmap)})`] : [])].join('; ')}`);
     const xdp = get('tsfwd l2fwd af_xdp', len);
     if (!xdp || xdp.runs.length === 0) continue;
     const vsMmap = cellRatio(xdp, mmap);

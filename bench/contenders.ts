@@ -67,9 +67,10 @@ export interface Forwarder {
   tsfwd?: boolean;
 }
 
-/** tsfwd l2fwd over two net_af_packet ports (mmap or mmsg) or two net_af_xdp ports (the mempool as UMEM). */
-export function tsfwdL2fwd(mode: 'mmap' | 'mmsg' | 'af_xdp'): Forwarder {
-  const vdev = (n: number, iface: string): string => (mode === 'af_xdp' ? `net_af_xdp${n},iface=${iface}` : `net_af_packet${n},iface=${iface},mode=${mode}`);
+/** tsfwd l2fwd over two net_af_packet ports (mmap, mmap over TPACKET_V3 = 'mmap v3', or mmsg) or two net_af_xdp ports (the mempool as UMEM). */
+export function tsfwdL2fwd(mode: 'mmap' | 'mmap v3' | 'mmsg' | 'af_xdp'): Forwarder {
+  const vdev = (n: number, iface: string): string => (mode === 'af_xdp' ? `net_af_xdp${n},iface=${iface}`
+    : mode === 'mmap v3' ? `net_af_packet${n},iface=${iface},mode=mmap,tpacket_version=3` : `net_af_packet${n},iface=${iface},mode=${mode}`);
   return {
     name: `tsfwd l2fwd ${mode}`,
     tsfwd: true,

@@ -6,7 +6,7 @@
 //   on CPU a       on CPU b
 //
 // Generators: tsfwd pktgen --engine xdp-live (the saturating one) and
-// trafgen. Forwarders: tsfwd l2fwd (net_af_packet mmap and mmsg, and
+// trafgen. Forwarders: tsfwd l2fwd (net_af_packet mmap over TPACKET_V2 and V3, mmsg, and
 // net_af_xdp), the Linux bridge, and dpdk-testpmd with net_af_packet and
 // net_af_xdp (mac, io). Each run starts every forwarder
 // afresh, interleaved (run 1 of all, then run 2 ...), so drifting load on
@@ -24,7 +24,7 @@ import { cpuSplit, cpuTicks, splitText } from './cpu-split';
 const WARMUP_MS = 1000;
 const ALONE = 'generator alone (dropped at f0)';
 
-async function once(net: BenchNet, gen: Generator, fwd: Forwarder | undefined, len: number, o: BenchOptions): Promise<Omit<Cell['runs'][number], 'pass'>> {
+export async function once(net: BenchNet, gen: Generator, fwd: Forwarder | undefined, len: number, o: BenchOptions): Promise<Omit<Cell['runs'][number], 'pass'>> {
   const bound = o.seconds + 60;
   let fp: Proc | undefined;
   let gp: Proc | undefined;
@@ -75,7 +75,8 @@ function costLines(label: string, sizes: number[], get: (forwarder: string, len:
   };
   const lines: string[] = [];
   for (const len of sizes) {
-    for (const [ours, refs] of [['tsfwd l2fwd mmap', ['testpmd net_af_packet mac', 'testpmd net_af_packet io']], ['tsfwd l2fwd af_xdp', ['testpmd net_af_xdp mac', 'testpmd net_af_xdp io']]] as const) {
+    const afp = ['testpmd net_af_packet mac', 'testpmd net_af_packet io'];
+    for (const [ours, refs] of [['tsfwd l2fwd mmap', afp], ['tsfwd l2fwd mmap v3', afp], ['tsfwd l2fwd af_xdp', ['testpmd net_af_xdp mac', 'testpmd net_af_xdp io']]] as const) {
       const t = busy(get(ours, len));
       if (t === undefined) continue;
       const parts = refs.map((r) => [r, busy(get(r, len))] as const).filter(([, v]) => v !== undefined).map(([r, v]) => `${r} ${v!.toFixed(0)} ns = **${(v! / t).toFixed(2)}x**`);
@@ -87,7 +88,7 @@ function costLines(label: string, sizes: number[], get: (forwarder: string, len:
 
 export async function fwdBench(o: BenchOptions): Promise<BenchReport> {
   const gens = [XDP_LIVE, trafgen()];
-  const fwds = [tsfwdL2fwd('mmap'), tsfwdL2fwd('mmsg'), linuxBridge(), testpmd('mac'), testpmd('io'),
+  const fwds = [tsfwdL2fwd('mmap'), tsfwdL2fwd('mmap v3'), tsfwdL2fwd('mmsg'), linuxBridge(), testpmd('mac'), testpmd('io'),
     tsfwdL2fwd('af_xdp'), testpmd('mac', 'net_af_xdp'), testpmd('io', 'net_af_xdp')];
   const cells = new Map<string, Cell>();
   const cell = (g: string, f: string, len: number): Cell => {

@@ -9,7 +9,7 @@
       "target_name": "tsfwd_shim",
       "sources": ["src/module.c", "src/cpu.c", "src/mem.c", "src/netns.c", "src/ethtool.c", "src/copy.c", "src/fd.c", "src/wait.c", "src/clock.c", "src/caps.c",
                   "src/udp/udp.c", "src/udp/udp-sock.c",
-                  "src/af-packet/afp_setup.c", "src/af-packet/afp_info.c", "src/af-packet/afp_burst.c", "src/af-packet/afp_ring.c", "src/af-packet/afp_mmsg.c",
+                  "src/af-packet/afp_setup.c", "src/af-packet/afp_info.c", "src/af-packet/afp_burst.c", "src/af-packet/afp_ring.c", "src/af-packet/afp_ring3.c", "src/af-packet/afp_mmsg.c",
                   "src/af-xdp/xsk_prog.c", "src/af-xdp/xsk_setup.c", "src/af-xdp/xsk_burst.c", "src/af-xdp/xdp_gen.c",
                   "src/memif/memif_ctl.c", "src/memif/memif_msg.c", "src/memif/memif_listen.c", "src/memif/memif_burst.c"],
       "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-std=gnu11"],

@@ -16,7 +16,7 @@ import { parseHostPort } from '../src/port/udp/udp';
 import { PortError, PortHandle } from '../src/port/types';
 import { fuzzParams, fuzzParamsAsync, hostileText, numberText, oneLineOutcome, oneLineOutcomeAsync, textInput } from './helpers/fuzz-arb';
 
-const KEYS = ['iface', 'qpairs', 'mode', 'fanout_mode', 'framesz', 'blocksz', 'framecnt', 'qdisc_bypass', 'start_queue', 'queue_count',
+const KEYS = ['iface', 'qpairs', 'mode', 'fanout_mode', 'framesz', 'blocksz', 'framecnt', 'qdisc_bypass', 'tpacket_version', 'start_queue', 'queue_count',
   'busy_budget', 'xdp_mode', 'size', 'copy', 'peer', 'local', 'remote', 'vni', 'rx_pcap', 'tx_pcap', 'infinite_rx'];
 const devName = fc.tuple(fc.constantFrom('net_null', 'net_ring', 'net_af_packet', 'net_af_xdp', 'net_udp', 'net_pcap', 'net_', 'eth_null', 'net_nul'),
   fc.constantFrom('', '0', '1', '_rx0', '99')).map(([d, n]) => d + n);
@@ -26,7 +26,7 @@ const hostPort = fc.oneof(
   fc.constantFrom('10.0.0.1:4789', '[::1]:4789', '256.0.0.1:1', '1.2.3.4:', ':80', '[1.2.3.4]:80', '[::ffff:1.2.3.4]:1', '1.2.3:4'),
 );
 const value = fc.oneof(numberText, hostPort, fc.constantFrom('veth0', 'lo', '.', '..', 'a/b', 'a:b', 'x'.repeat(16), 'mmap', 'rxtx', 'hash',
-  'lb', 'cpu', 'auto', 'copy', 'zc', 'native', 'generic', '0', '1', '', 'net_ring0', 'net_ring1', '/tmp/x.pcap'));
+  'lb', 'cpu', 'auto', 'copy', 'zc', 'native', 'generic', '0', '1', '2', '3', '', 'net_ring0', 'net_ring1', '/tmp/x.pcap'));
 const devargsShape = fc.tuple(devName, fc.array(fc.tuple(fc.constantFrom(...KEYS), value), { maxLength: 5 }))
   .map(([n, kv]) => [n, ...kv.map(([k, v]) => `${k}=${v}`)].join(','));
 const devargsInput = textInput(devargsShape);
@@ -75,7 +75,7 @@ const ctxOf = (d: NonNullable<ReturnType<typeof checked>>): { id: number; name: 
   ({ id: 0, name: d.name, args: d.args, pool: POOL });
 
 test('fuzz: net_af_packet devargs give a ring geometry the kernel accepts, or one PortError line', () => {
-  fc.assert(fc.property(forDriver('net_af_packet', ['iface'], ['qpairs', 'mode', 'fanout_mode', 'framesz', 'blocksz', 'framecnt', 'qdisc_bypass']), (s) => {
+  fc.assert(fc.property(forDriver('net_af_packet', ['iface'], ['qpairs', 'mode', 'fanout_mode', 'framesz', 'blocksz', 'framecnt', 'qdisc_bypass', 'tpacket_version']), (s) => {
     const d = checked(s, 'net_af_packet');
     if (!d) return;
     oneLineOutcome(() => parseAfPacket(ctxOf(d)), [PortError], (c) => {
@@ -83,6 +83,8 @@ test('fuzz: net_af_packet devargs give a ring geometry the kernel accepts, or on
       assert.ok(c.qpairs >= 1 && c.qpairs <= 16);
       assert.ok(c.framesz >= 128 && c.framesz % 16 === 0 && c.blocksz % 4096 === 0 && c.blocksz % c.framesz === 0);
       assert.ok(c.framecnt >= 8 && c.framecnt % (c.blocksz / c.framesz) === 0);
+      // A V3 block must hold a frame and the block and frame headers (BLK_HDR_LEN 48, macoff 92); only mode mmap has rings.
+      if (c.tpacketVersion === 3) assert.ok(c.mode === 'mmap' && c.blocksz - 140 >= c.framesz);
     });
   }), fuzzParams());
 });

@@ -24,7 +24,9 @@ import { frameOf, runConformance, rxAll, testFrame, txAll } from './helpers/conf
 import { TestNet, netSkipReason } from './helpers/testnet';
 
 const skip = netSkipReason();
-const MODES = ['mmap', 'mmsg'] as const;
+const MODES = ['mmap', 'mmsg', 'v3'] as const;
+/** Each mode's devargs; v3 is mode=mmap over a TPACKET_V3 socket (rx in blocks). */
+const DEV = { mmap: 'mode=mmap', mmsg: 'mode=mmsg', v3: 'mode=mmap,tpacket_version=3' } as const;
 let nextId = 0;
 const shared: Wire1[] = [];
 after(() => { for (const w of shared.splice(0)) w.tn.destroy(); });
@@ -35,9 +37,11 @@ const open = (ns: string, devargs: string, pool: Mempool, id = nextId++): Promis
 
 for (const mode of MODES) {
   runConformance({
-    name: `net_af_packet mode=${mode}`,
+    name: `net_af_packet ${DEV[mode]}`,
     skip,
-    open: (pool) => wireHarness('c', (ns, dev) => open(ns, `net_af_packet${nextId},iface=${dev},mode=${mode}`, pool)),
+    // The setup path v3 adds is two ring options; 200 cycles check it for leaks (1000 take a minute).
+    cycles: mode === 'v3' ? 200 : undefined,
+    open: (pool) => wireHarness('c', (ns, dev) => open(ns, `net_af_packet${nextId},iface=${dev},${DEV[mode]}`, pool)),
     async devargs(pool) {
       const w = wire1('d');
       shared.push(w);
@@ -51,7 +55,7 @@ for (const mode of MODES) {
             assert.equal(socketMappings(), maps, 'no socket mapping left behind');
             assert.deepEqual(afpLive(), live, 'no native queue or binding left behind');
           }
-          return open(w.nsF, `net_af_packet99,iface=${w.dev},mode=${mode}`, pool, 99);
+          return open(w.nsF, `net_af_packet99,iface=${w.dev},${DEV[mode]}`, pool, 99);
         },
       };
     },
@@ -65,11 +69,11 @@ test('C and TS agree on mbuf and stats layouts', () => {
 
 for (const mode of MODES) {
   for (const bypass of [1, 0]) {
-    test(`mode=${mode} qdisc_bypass=${bypass}: VLAN tags survive rx and tx byte-exact; the port never hears its own tx`, { skip, timeout: 30_000 }, async () => {
+    test(`${DEV[mode]} qdisc_bypass=${bypass}: VLAN tags survive rx and tx byte-exact; the port never hears its own tx`, { skip, timeout: 30_000 }, async () => {
       const w = wire1('v');
       const pool = Mempool.create({ n: 1024, cacheSize: 0 });
       try {
-        const port = await open(w.nsF, `net_af_packet${nextId},iface=${w.dev},mode=${mode},qdisc_bypass=${bypass}`, pool);
+        const port = await open(w.nsF, `net_af_packet${nextId},iface=${w.dev},${DEV[mode]},qdisc_bypass=${bypass}`, pool);
         const cap = await Capture.start(w.nsW, w.peer);
         try {
           const frames = [
@@ -83,7 +87,7 @@ for (const mode of MODES) {
           assert.deepEqual(got.map((m) => frameOf(pool, m)), frames, 'rx re-inserts the tags the kernel stripped');
           for (const m of got) {
             // mmap: the ring's kernel timestamp (ns, realtime); mmsg: none.
-            if (mode === 'mmap') assert.ok(Math.abs(pool.timestamp(m) / 1e6 - Date.now()) < 60_000, 'rx timestamp is now');
+            if (mode !== 'mmsg') assert.ok(Math.abs(pool.timestamp(m) / 1e6 - Date.now()) < 60_000, 'rx timestamp is now');
             else assert.equal(pool.timestamp(m), 0);
           }
           await txAll(port, got, 32);
@@ -106,11 +110,11 @@ for (const mode of MODES) {
 }
 
 for (const mode of MODES) {
-  test(`mode=${mode} qpairs=2: fanout delivers every frame exactly once across the two queues`, { skip, timeout: 30_000 }, async () => {
+  test(`${DEV[mode]} qpairs=2: fanout delivers every frame exactly once across the two queues`, { skip, timeout: 30_000 }, async () => {
     const w = wire1('q');
     const pool = Mempool.create({ n: 2048, cacheSize: 0 });
     try {
-      const port = await open(w.nsF, `net_af_packet${nextId},iface=${w.dev},mode=${mode},qpairs=2,fanout_mode=hash`, pool);
+      const port = await open(w.nsF, `net_af_packet${nextId},iface=${w.dev},${DEV[mode]},qpairs=2,fanout_mode=hash`, pool);
       try {
         assert.equal(port.nbQueues, 2);
         const n = 400;
@@ -153,12 +157,13 @@ for (const mode of MODES) {
 }
 
 for (const mode of MODES) {
-  test(`mode=${mode}: frames the kernel dropped while nobody polled show up as imissed (PACKET_STATISTICS)`, { skip, timeout: 30_000 }, async () => {
+  test(`${DEV[mode]}: frames the kernel dropped while nobody polled show up as imissed (PACKET_STATISTICS)`, { skip, timeout: 30_000 }, async () => {
     const w = wire1('m');
     const pool = Mempool.create({ n: 1024, cacheSize: 0 });
     try {
-      // A 64-frame ring (mmap) or a socket buffer of ~16 frames (mmsg) for 300 frames.
-      const port = await open(w.nsF, `net_af_packet${nextId},iface=${w.dev},mode=${mode},framecnt=${mode === 'mmap' ? 64 : 8}`, pool);
+      // A 64-frame ring (mmap), two 8 KiB blocks of ~50 frames each (v3) or a socket buffer of ~16 frames (mmsg) for 300 frames.
+      const size = { mmap: 'framecnt=64', mmsg: 'framecnt=8', v3: 'blocksz=8192,framecnt=8' }[mode];
+      const port = await open(w.nsF, `net_af_packet${nextId},iface=${w.dev},${DEV[mode]},${size}`, pool);
       try {
         const n = 300;
         inject(w.tn, w.nsW, w.peer, Array.from({ length: n }, (_, i) => testFrame(i, 64)));
@@ -169,6 +174,7 @@ for (const mode of MODES) {
         for (let i = 0; i < 5000; i++) assert.equal(port.rxBurst(0, buf, 32), 0);
         const s = port.stats();
         if (mode === 'mmap') assert.equal(s.ipackets, 64, 'the ring held 64');
+        if (mode === 'v3') assert.ok(s.ipackets > 0 && s.ipackets <= 2 * 50, `the blocks held ${s.ipackets} (at most 2 x 50)`);
         assert.ok(s.imissed > 0, 'drops were counted');
         assert.equal(s.ipackets + s.imissed, n, 'received + missed = sent');
         assert.equal(w.tn.counter(w.nsF, w.dev, 'rx_packets'), n);
@@ -184,13 +190,13 @@ for (const mode of MODES) {
 }
 
 for (const mode of MODES) {
-  test(`mode=${mode}: GSO and oversize frames are rx errors, runt and oversize mbufs tx errors, nothing overflows`, { skip, timeout: 30_000 }, async () => {
+  test(`${DEV[mode]}: GSO and oversize frames are rx errors, runt and oversize mbufs tx errors, nothing overflows`, { skip, timeout: 30_000 }, async () => {
     const w = wire1('g');
     const pool = Mempool.create({ n: 1024, cacheSize: 0 });
     try {
       w.tn.exec(w.nsW, ['ip', 'addr', 'add', '10.66.0.1/24', 'dev', w.peer]);
       w.tn.exec(w.nsW, ['ip', 'neigh', 'add', '10.66.0.2', 'lladdr', '02:00:00:00:00:09', 'dev', w.peer]);
-      const port = await open(w.nsF, `net_af_packet${nextId},iface=${w.dev},mode=${mode}`, pool);
+      const port = await open(w.nsF, `net_af_packet${nextId},iface=${w.dev},${DEV[mode]}`, pool);
       const cap = await Capture.start(w.nsW, w.peer);
       try {
         const gso = (seg: number, total: number): void => {
@@ -248,7 +254,7 @@ for (const mode of MODES) {
 }
 
 for (const mode of MODES) {
-  test(`mode=${mode}: kernel UDP sockets talk through two ports forwarded on an lcore; CHECKSUM_PARTIAL frames leave with valid checksums`, { skip, timeout: 60_000 }, async () => {
+  test(`${DEV[mode]}: kernel UDP sockets talk through two ports forwarded on an lcore; CHECKSUM_PARTIAL frames leave with valid checksums`, { skip, timeout: 60_000 }, async () => {
     const tn = new TestNet('u');
     const pool = Mempool.create({ n: 4096 });
     const ports: Port[] = [];
@@ -266,8 +272,8 @@ for (const mode of MODES) {
       tn.exec(nsB, ['ip', 'addr', 'add', '10.77.0.2/24', 'dev', b0]);
       tn.exec(nsA, ['ip', 'neigh', 'add', '10.77.0.2', 'lladdr', macB, 'dev', a0]);
       tn.exec(nsB, ['ip', 'neigh', 'add', '10.77.0.1', 'lladdr', macA, 'dev', b0]);
-      ports.push(await open(nsF, `net_af_packet${nextId},iface=${f0},mode=${mode}`, pool));
-      ports.push(await open(nsF, `net_af_packet${nextId},iface=${f1},mode=${mode}`, pool));
+      ports.push(await open(nsF, `net_af_packet${nextId},iface=${f0},${DEV[mode]}`, pool));
+      ports.push(await open(nsF, `net_af_packet${nextId},iface=${f1},${DEV[mode]}`, pool));
       const [pa, pb] = ports;
       // An independent observer on f0: the kernel's tp_status for what a0 sent.
       cap = await Capture.start(nsF, f0, 5000, 'status');
@@ -343,7 +349,12 @@ test('errors are one line and leave nothing open', { skip, timeout: 30_000 }, as
       [`net_af_packet0,iface=${d},framesz=3072`, 'net_af_packet0: devarg blocksz=4096 must be a multiple of framesz=3072'],
       [`net_af_packet0,iface=${d},framecnt=9`, 'net_af_packet0: devarg framecnt=9 must be a multiple of 2 (frames per block, blocksz/framesz)'],
       [`net_af_packet0,iface=${d},framesz=1024`, `net_af_packet0: devarg framesz=1024 is too small for MTU 1500 of '${d}' (needs at least 1600)`],
-      [`net_af_packet0,iface=${d},bogus=1`, 'net_af_packet0: unknown devarg \'bogus\' (net_af_packet takes: iface, qpairs, mode, fanout_mode, framesz, blocksz, framecnt, qdisc_bypass, netns)'],
+      [`net_af_packet0,iface=${d},tpacket_version=1`, 'net_af_packet0: devarg tpacket_version=1 must be one of 2, 3'],
+      [`net_af_packet0,iface=${d},mode=mmsg,tpacket_version=3`, 'net_af_packet0: devarg tpacket_version=3 needs mode=mmap (mode=mmsg has no ring)'],
+      [`net_af_packet0,iface=${d},tpacket_version=3,framesz=4096,blocksz=4096`,
+        'net_af_packet0: devarg blocksz=4096 is too small for tpacket_version=3 with framesz=4096 (a block must hold a whole frame: at least 8192)'],
+      [`net_af_packet0,iface=${d},tpacket_version=3,framecnt=33`, 'net_af_packet0: devarg framecnt=33 must be a multiple of 32 (frames per block, blocksz/framesz)'],
+      [`net_af_packet0,iface=${d},bogus=1`, 'net_af_packet0: unknown devarg \'bogus\' (net_af_packet takes: iface, qpairs, mode, fanout_mode, framesz, blocksz, framecnt, qdisc_bypass, tpacket_version, netns)'],
     ];
     for (const [devargs, msg] of cases) {
       await assert.rejects(open(w.nsF, devargs, pool, 0), (e: Error) => { assert.equal(e.message, msg); return true; });

@@ -71,13 +71,27 @@ enum afp_step {
   AFP_STEP_TABLE, AFP_STEP_COUNT
 };
 
-/* A TPACKET_V2 ring: frame i at base + i * frame_size (blocks hold whole
- * frames, checked at open). `head` is the next frame we look at. */
+/* A ring of fixed frames: frame i at base + i * frame_size (blocks hold
+ * whole frames, checked at open). `head` is the next frame we look at. The
+ * offsets locate tp_status, tp_len and the tx data in a frame header: they
+ * differ between tpacket2_hdr and tpacket3_hdr (a TPACKET_V3 socket's tx
+ * ring is frame-based too, with V3 headers). */
 struct afp_ring {
   uint8_t *base;
   uint32_t frame_size;
   uint32_t frame_nr;
   uint32_t head;
+  uint32_t st_off, len_off, data_off;
+};
+
+/* A TPACKET_V3 rx ring: `nr` blocks of `size` bytes, each handed to us whole
+ * (block_status) once full or retired by the kernel's timer. The cursor is
+ * block `idx`, its next frame `pkt` and the `left` frames after it, so a
+ * burst may end inside a block and the next one goes on from there. */
+struct afp_blocks {
+  uint8_t *base;
+  uint32_t size, nr, idx, left;
+  uint8_t *pkt;
 };
 
 struct afp_queue {
@@ -87,6 +101,8 @@ struct afp_queue {
   uint8_t *map; /* RX ring, then TX ring, in one mapping (packet_mmap) */
   size_t map_len;
   struct afp_ring rx, tx;
+  struct afp_blocks rxb; /* rx ring of a TPACKET_V3 socket (version 3); rx unused then */
+  int version;           /* TPACKET_V2 or TPACKET_V3 (mode mmap) */
   uint32_t tx_max; /* longest frame the device takes: MTU + Ethernet header */
   uint32_t polls;  /* rx calls, for the periodic PACKET_STATISTICS read */
   uint32_t losing; /* a frame said TP_STATUS_LOSING since the last read */
@@ -158,6 +174,39 @@ static inline void afp_meta_rx(const struct afp_bind *b, uint32_t m, uint32_t of
   mt[MBUF_RESERVED] = 0;
 }
 
+/* Copies one rx ring frame (MAC header at src, snaplen bytes of a wire frame
+ * of `len` bytes, virtio_net_hdr just before it) into mbuf m, the VLAN tag
+ * the kernel stripped put back. Returns the bytes delivered, or 0 if the
+ * frame cannot be delivered intact (truncated, GSO, larger than the data
+ * room, bad checksum offsets): an rx error, the mbuf untouched. */
+static inline uint32_t afp_rx_frame(const struct afp_bind *b, uint32_t m, uint8_t *src, uint32_t snap, uint32_t len,
+                                    uint32_t st, uint16_t tci, uint16_t tpid, uint64_t ts) {
+  const struct virtio_net_hdr *vh = (const struct virtio_net_hdr *)(src - AFP_VNET_LEN);
+  uint32_t vlan = (st & TP_STATUS_VLAN_VALID) ? AFP_VLAN_HLEN : 0;
+  /* len > snap: the frame did not fit the ring frame (GRO/GSO super-frames,
+   * jumbo frames); a GSO frame is several frames in one. */
+  if (len != snap || snap < AFP_ETH_HLEN || vh->gso_type != VIRTIO_NET_HDR_GSO_NONE || snap + vlan > b->data_room) return 0;
+  /* CHECKSUM_PARTIAL (e.g. from a local socket over veth): finish it now,
+   * as the device would have; offsets are relative to the frame start. */
+  if ((vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) && afp_csum_complete(src, snap, vh->csum_start, vh->csum_offset) != 0) return 0;
+  uint8_t *dst = b->data + (size_t)m * b->elt_size + b->headroom;
+  if (vlan) {
+    /* The kernel moved the 802.1Q/802.1ad tag into tp_vlan_tci (skb_vlan_untag):
+     * put it back where it was, after the two MAC addresses. */
+    if (!(st & TP_STATUS_VLAN_TPID_VALID) || !tpid) tpid = 0x8100;
+    memcpy(dst, src, 12);
+    dst[12] = (uint8_t)(tpid >> 8);
+    dst[13] = (uint8_t)tpid;
+    dst[14] = (uint8_t)(tci >> 8);
+    dst[15] = (uint8_t)tci;
+    memcpy(dst + 16, src + 12, snap - 12);
+  } else {
+    memcpy(dst, src, snap);
+  }
+  afp_meta_rx(b, m, b->headroom, snap + vlan, ts);
+  return snap + vlan;
+}
+
 /* Longest frame this queue may send: MTU + header, 4 more for a VLAN tag. */
 static inline uint32_t afp_tx_limit(const struct afp_queue *q, const uint8_t *frame, uint32_t len) {
   if (len >= AFP_ETH_HLEN && ((frame[12] == 0x81 && frame[13] == 0x00) || (frame[12] == 0x88 && frame[13] == 0xa8)))
@@ -188,6 +237,7 @@ static inline uint32_t afp_sink_nonmbufs(uint32_t *mb, uint32_t n, uint32_t nb) 
 }
 void *afp_ta(napi_env env, napi_value v, napi_typedarray_type want, size_t *len);
 int afp_rx_ring(struct afp_bind *b, uint32_t avail, uint32_t max);
+int afp_rx_blocks(struct afp_bind *b, uint32_t avail, uint32_t max);
 int afp_tx_ring(struct afp_bind *b, uint32_t start, uint32_t n, uint32_t *nonm);
 int afp_rx_mmsg(struct afp_bind *b, uint32_t avail, uint32_t max);
 int afp_tx_mmsg(struct afp_bind *b, uint32_t start, uint32_t n, uint32_t *nonm);

@@ -23,7 +23,8 @@ napi_value tsfwd_afp_rx(napi_env env, napi_callback_info info) {
   if (m > AFP_MAX_BURST) m = AFP_MAX_BURST;
   if (m > b->rx_mbufs_len) m = b->rx_mbufs_len;
   if (m == 0) return tsfwd_int(env, 0);
-  return tsfwd_int(env, b->q->mode == AFP_MODE_MMAP ? afp_rx_ring(b, (uint32_t)avail, m) : afp_rx_mmsg(b, (uint32_t)avail, m));
+  if (b->q->mode == AFP_MODE_MMSG) return tsfwd_int(env, afp_rx_mmsg(b, (uint32_t)avail, m));
+  return tsfwd_int(env, b->q->version == TPACKET_V3 ? afp_rx_blocks(b, (uint32_t)avail, m) : afp_rx_ring(b, (uint32_t)avail, m));
 }
 
 /* afp_tx(bindId, start, n) -> consumed | non_mbufs << AFP_TX_NONMBUF_SHIFT, or -errno:

@@ -1,4 +1,5 @@
-/* net_af_packet, mode mmap: PACKET_MMAP TPACKET_V2 RX and TX rings
+/* net_af_packet, mode mmap: PACKET_MMAP TPACKET_V2 RX and TX rings (and
+ * the TX ring of a TPACKET_V3 socket, frame-based with V3 headers)
  * (Documentation/networking/packet_mmap.rst). C copies between ring frames
  * and mbuf data rooms; one send(fd, NULL, 0, MSG_DONTWAIT) kicks a tx burst.
  *
@@ -30,8 +31,8 @@ void afp_poll_drops(struct afp_bind *b, uint32_t losing) {
 
 /* Copies up to `max` frames into mbufs taken from the top of the stash
  * (stash[avail - 1], stash[avail - 2], ...) and lists them in rx_mbufs.
- * Frames that cannot be delivered intact (truncated, GSO, larger than the
- * data room, bad checksum offsets) are dropped and counted as RX_ERRORS. */
+ * Frames that cannot be delivered intact (afp_rx_frame) are dropped and
+ * counted as RX_ERRORS. A TPACKET_V2 ring: afp_ring3.c reads V3 blocks. */
 int afp_rx_ring(struct afp_bind *b, uint32_t avail, uint32_t max) {
   struct afp_queue *q = b->q;
   struct afp_ring *r = &q->rx;
@@ -48,36 +49,11 @@ int afp_rx_ring(struct afp_bind *b, uint32_t avail, uint32_t max) {
     if (m >= b->nb_mbufs) break; /* not an mbuf (a bug upstream): write nothing, keep the frame */
     seen++;
     losing |= st & TP_STATUS_LOSING;
-    uint8_t *src = (uint8_t *)h + h->tp_mac;
-    const struct virtio_net_hdr *vh = (const struct virtio_net_hdr *)(src - AFP_VNET_LEN);
-    uint32_t len = h->tp_snaplen;
-    uint32_t vlan = (st & TP_STATUS_VLAN_VALID) ? AFP_VLAN_HLEN : 0;
-    /* tp_len > tp_snaplen: the frame did not fit the ring frame (GRO/GSO
-     * super-frames, jumbo frames); a GSO frame is several frames in one. */
-    int ok = h->tp_len == len && len >= AFP_ETH_HLEN && vh->gso_type == VIRTIO_NET_HDR_GSO_NONE &&
-             len + vlan <= b->data_room;
-    /* CHECKSUM_PARTIAL (e.g. from a local socket over veth): finish it now,
-     * as the device would have; offsets are relative to the frame start. */
-    if (ok && (vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM))
-      ok = afp_csum_complete(src, len, vh->csum_start, vh->csum_offset) == 0;
-    if (ok) {
-      uint8_t *dst = b->data + (size_t)m * b->elt_size + b->headroom;
-      if (vlan) {
-        /* The kernel moved the 802.1Q/802.1ad tag into tp_vlan_tci (skb_vlan_untag):
-         * put it back where it was, after the two MAC addresses. */
-        uint16_t tpid = (st & TP_STATUS_VLAN_TPID_VALID) && h->tp_vlan_tpid ? h->tp_vlan_tpid : 0x8100;
-        memcpy(dst, src, 12);
-        dst[12] = (uint8_t)(tpid >> 8);
-        dst[13] = (uint8_t)tpid;
-        dst[14] = (uint8_t)(h->tp_vlan_tci >> 8);
-        dst[15] = (uint8_t)h->tp_vlan_tci;
-        memcpy(dst + 16, src + 12, len - 12);
-      } else {
-        memcpy(dst, src, len);
-      }
-      afp_meta_rx(b, m, b->headroom, len + vlan, (uint64_t)h->tp_sec * 1000000000u + h->tp_nsec);
+    uint32_t got = afp_rx_frame(b, m, (uint8_t *)h + h->tp_mac, h->tp_snaplen, h->tp_len, st, h->tp_vlan_tci, h->tp_vlan_tpid,
+                                (uint64_t)h->tp_sec * 1000000000u + h->tp_nsec);
+    if (got) {
       b->rx_mbufs[n++] = m;
-      bytes += len + vlan;
+      bytes += got;
     } else {
       errors++;
     }
@@ -112,7 +88,7 @@ int afp_tx_ring(struct afp_bind *b, uint32_t start, uint32_t n, uint32_t *nonm) 
   struct afp_queue *q = b->q;
   struct afp_ring *r = &q->tx;
   uint32_t *mb = b->tx_mbufs + start;
-  uint32_t cap = r->frame_size - AFP_TX_DATA_OFF - AFP_VNET_LEN;
+  uint32_t cap = r->frame_size - r->data_off - AFP_VNET_LEN;
   uint32_t pos[AFP_MAX_BURST], bad_before[AFP_MAX_BURST], lens[AFP_MAX_BURST];
   uint32_t head = r->head, placed = 0, bad = 0, nonm_seen = 0, i;
   for (i = 0; i < n; i++) {
@@ -129,11 +105,12 @@ int afp_tx_ring(struct afp_bind *b, uint32_t start, uint32_t n, uint32_t *nonm) 
       bad++; /* the kernel would reject it (packet too long / too short): drop, count */
       continue;
     }
-    struct tpacket2_hdr *h = (struct tpacket2_hdr *)(r->base + (size_t)head * r->frame_size);
+    uint8_t *h = r->base + (size_t)head * r->frame_size;
+    uint32_t *status = (uint32_t *)(h + r->st_off);
     /* A2: observes the skb destructor (tpacket_destruct_skb) releasing the
      * frame; pairs with its status store, so the kernel is done reading it. */
-    if (__atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE) != TP_STATUS_AVAILABLE) break; /* ring full */
-    uint8_t *dst = (uint8_t *)h + AFP_TX_DATA_OFF;
+    if (__atomic_load_n(status, __ATOMIC_ACQUIRE) != TP_STATUS_AVAILABLE) break; /* ring full */
+    uint8_t *dst = h + r->data_off;
     memset(dst, 0, AFP_VNET_LEN); /* virtio_net_hdr: no GSO, no checksum request */
     /* hdr_len = the whole frame: tpacket_snd copies that much into the skb's
      * linear part. With 0 only the Ethernet header is copied and the rest is
@@ -142,10 +119,10 @@ int afp_tx_ring(struct afp_bind *b, uint32_t start, uint32_t n, uint32_t *nonm) 
      * (skb_copy_ubufs): a page allocation and free per frame. */
     ((struct virtio_net_hdr *)dst)->hdr_len = (__virtio16)len;
     memcpy(dst + AFP_VNET_LEN, src, len);
-    h->tp_len = len + AFP_VNET_LEN;
+    *(uint32_t *)(h + r->len_off) = len + AFP_VNET_LEN;
     /* R2: publishes tp_len and the frame bytes; pairs with the status load
      * in tpacket_snd (packet_current_frame) during the kick below. */
-    __atomic_store_n(&h->tp_status, TP_STATUS_SEND_REQUEST, __ATOMIC_RELEASE);
+    __atomic_store_n(status, TP_STATUS_SEND_REQUEST, __ATOMIC_RELEASE);
     pos[placed] = i;
     bad_before[placed] = bad;
     lens[placed] = len;
@@ -165,11 +142,11 @@ int afp_tx_ring(struct afp_bind *b, uint32_t start, uint32_t n, uint32_t *nonm) 
     while (sent > 0) {
       uint32_t f = r->head + sent - 1;
       if (f >= r->frame_nr) f -= r->frame_nr;
-      struct tpacket2_hdr *h = (struct tpacket2_hdr *)(r->base + (size_t)f * r->frame_size);
+      uint32_t *status = (uint32_t *)(r->base + (size_t)f * r->frame_size + r->st_off);
       /* A3/R3: the kernel is not in the ring (no send() running), so a plain
        * exchange of ownership; acquire/release keep the ordering explicit. */
-      if (__atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE) != TP_STATUS_SEND_REQUEST) break;
-      __atomic_store_n(&h->tp_status, TP_STATUS_AVAILABLE, __ATOMIC_RELEASE);
+      if (__atomic_load_n(status, __ATOMIC_ACQUIRE) != TP_STATUS_SEND_REQUEST) break;
+      __atomic_store_n(status, TP_STATUS_AVAILABLE, __ATOMIC_RELEASE);
       sent--;
     }
     if (sent < placed) {

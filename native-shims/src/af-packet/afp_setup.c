@@ -4,6 +4,7 @@
  * take it. Every failure path closes what it opened (no fd, no mapping left). */
 #include <errno.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -34,6 +35,7 @@ static int setopt(int fd, int level, int name, int val) {
 /* Opens one queue; see tsfwd_afp_queue_open for cfg/out. */
 static int queue_open(const int32_t *c, int32_t *o) {
   int ifindex = c[0], mode = c[1], bypass = c[5], fanout = c[6], fanout_id = c[7], sockbuf = c[9];
+  int version = mode == AFP_MODE_MMAP && c[10] == 3 ? TPACKET_V3 : TPACKET_V2;
   uint32_t fsz = (uint32_t)c[2], fcnt = (uint32_t)c[3], bsz = (uint32_t)c[4];
   uint8_t *map = MAP_FAILED;
   size_t map_len = 0;
@@ -45,7 +47,7 @@ static int queue_open(const int32_t *c, int32_t *o) {
   if (fd < 0) return -errno;
   if (mode == AFP_MODE_MMAP) {
     o[0] = AFP_STEP_VERSION;
-    if (setopt(fd, SOL_PACKET, PACKET_VERSION, TPACKET_V2) < 0) goto fail;
+    if (setopt(fd, SOL_PACKET, PACKET_VERSION, version) < 0) goto fail;
   }
   /* Rx frames carry csum_start/csum_offset for CHECKSUM_PARTIAL and the GSO
    * type; tx frames start with a zero header (no offload requested). */
@@ -72,11 +74,17 @@ static int queue_open(const int32_t *c, int32_t *o) {
     if (setopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, 1) < 0) goto fail;
   }
   if (mode == AFP_MODE_MMAP) {
-    struct tpacket_req req = { .tp_block_size = bsz, .tp_block_nr = fcnt / (bsz / fsz), .tp_frame_size = fsz, .tp_frame_nr = fcnt };
+    /* Both rings get the same geometry. For V3 the tx ring's block-only
+     * fields must stay 0; the rx ring's blocks retire after 1 ms (the
+     * least the kernel takes), which bounds a frame's wait at low rates. */
+    struct tpacket_req3 req = { .tp_block_size = bsz, .tp_block_nr = fcnt / (bsz / fsz), .tp_frame_size = fsz, .tp_frame_nr = fcnt };
+    socklen_t req_len = version == TPACKET_V3 ? sizeof(struct tpacket_req3) : sizeof(struct tpacket_req);
+    if (version == TPACKET_V3) req.tp_retire_blk_tov = 1;
     o[0] = AFP_STEP_RX_RING;
-    if (setsockopt(fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req)) < 0) goto fail;
+    if (setsockopt(fd, SOL_PACKET, PACKET_RX_RING, &req, req_len) < 0) goto fail;
+    req.tp_retire_blk_tov = 0;
     o[0] = AFP_STEP_TX_RING;
-    if (setsockopt(fd, SOL_PACKET, PACKET_TX_RING, &req, sizeof(req)) < 0) goto fail;
+    if (setsockopt(fd, SOL_PACKET, PACKET_TX_RING, &req, req_len) < 0) goto fail;
     o[0] = AFP_STEP_MMAP;
     map_len = 2 * (size_t)bsz * req.tp_block_nr;
     map = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -119,8 +127,18 @@ static int queue_open(const int32_t *c, int32_t *o) {
   if (mode == AFP_MODE_MMAP) {
     q->map = map;
     q->map_len = map_len;
-    q->rx = (struct afp_ring){ map, fsz, fcnt, 0 };
-    q->tx = (struct afp_ring){ map + map_len / 2, fsz, fcnt, 0 };
+    q->version = version;
+    /* tx data offset: tp_hdrlen - sizeof(struct sockaddr_ll), as tpacket_snd
+     * expects without PACKET_TX_HAS_OFF (32 for V2, 48 for V3). */
+    if (version == TPACKET_V3) {
+      q->rxb = (struct afp_blocks){ .base = map, .size = bsz, .nr = fcnt / (bsz / fsz) };
+      q->tx = (struct afp_ring){ map + map_len / 2, fsz, fcnt, 0, offsetof(struct tpacket3_hdr, tp_status),
+                                 offsetof(struct tpacket3_hdr, tp_len), (uint32_t)(TPACKET3_HDRLEN - sizeof(struct sockaddr_ll)) };
+    } else {
+      q->rx = (struct afp_ring){ map, fsz, fcnt, 0, offsetof(struct tpacket2_hdr, tp_status), offsetof(struct tpacket2_hdr, tp_len), AFP_TX_DATA_OFF };
+      q->tx = (struct afp_ring){ map + map_len / 2, fsz, fcnt, 0, offsetof(struct tpacket2_hdr, tp_status),
+                                 offsetof(struct tpacket2_hdr, tp_len), AFP_TX_DATA_OFF };
+    }
   }
   q->id = tsfwd_slot_id(&afp_gen, slot, AFP_SLOT_BITS_Q);
   int id = (int)q->id;
@@ -134,9 +152,10 @@ fail:
   return err;
 }
 
-/* afp_queue_open(cfg Int32Array(10), out Int32Array(3)) -> queue id | -errno
+/* afp_queue_open(cfg Int32Array(11), out Int32Array(3)) -> queue id | -errno
  * cfg: ifindex, mode, framesz, framecnt, blocksz, qdisc_bypass,
- *      fanout (type | flags << 8, or -1 for none), fanout group id, tx_max, socket buffer bytes
+ *      fanout (type | flags << 8, or -1 for none), fanout group id, tx_max, socket buffer bytes,
+ *      TPACKET version of mode mmap (2 or 3)
  * out: step reached (enum afp_step), fanout group id, fd */
 napi_value tsfwd_afp_queue_open(napi_env env, napi_callback_info info) {
   size_t argc = 2, lc = 0, lo = 0;
@@ -144,7 +163,7 @@ napi_value tsfwd_afp_queue_open(napi_env env, napi_callback_info info) {
   TSFWD_CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   int32_t *c = argc == 2 ? afp_ta(env, argv[0], napi_int32_array, &lc) : NULL;
   int32_t *o = argc == 2 ? afp_ta(env, argv[1], napi_int32_array, &lo) : NULL;
-  if (!c || !o || lc < 10 || lo < 3 || c[2] <= 0 || c[4] < c[2] || c[3] % (c[4] / c[2]) != 0) return tsfwd_int(env, -EINVAL);
+  if (!c || !o || lc < 11 || (c[10] != 2 && c[10] != 3) || lo < 3 || c[2] <= 0 || c[4] < c[2] || c[3] % (c[4] / c[2]) != 0) return tsfwd_int(env, -EINVAL);
   return tsfwd_int(env, queue_open(c, o));
 }
 

@@ -4,6 +4,9 @@
 // PACKET_MMAP TPACKET_V2 RX and TX rings (C copies between ring frames and
 // mbufs, one send() kicks a tx burst); mode=mmsg uses recvmmsg/sendmmsg with
 // iovecs pointing into mbuf data rooms. packet(7), packet_mmap.rst.
+// tpacket_version=3 (mode mmap) receives through a TPACKET_V3 ring of blocks:
+// less kernel work per frame on the receive side, frames wait up to the 1 ms
+// block retire timeout at low rates (the trade tcpdump and trafgen make).
 //
 // Why one socket for rx and tx: every AF_PACKET close and every ring setup
 // waits for an RCU grace period (synchronize_net, ~12 ms here), so a second
@@ -25,6 +28,10 @@ const MODES = ['mmap', 'mmsg'] as const;
 const FANOUT_MODES = { hash: 0, lb: 1, cpu: 2 } as const; // PACKET_FANOUT_HASH, _LB, _CPU
 const PACKET_FANOUT_FLAG_UNIQUEID = 0x2000;
 const PAGE = 4096;
+/** Default block size of a TPACKET_V3 ring: many frames per block, so the kernel hands over blocks rarely. */
+const V3_BLOCK = 65536;
+/** A V3 block's header (BLK_HDR_LEN) and a frame's header up to its MAC header (macoff with the vnet header). */
+const V3_BLOCK_OVERHEAD = 48 + 92;
 const ARPHRD_ETHER = 1;
 const { ENODEV, EPERM, EACCES } = constants.errno;
 /** Bytes before the MAC header in an rx ring frame: TPACKET_ALIGN(TPACKET2_HDRLEN + 16) + vnet hdr - 14. */
@@ -49,6 +56,8 @@ export interface Config {
   blocksz: number;
   framecnt: number;
   qdiscBypass: boolean;
+  /** TPACKET version of mode mmap's rings: 2 (per-frame status) or 3 (rx in blocks). */
+  tpacketVersion: 2 | 3;
 }
 
 export function parse(ctx: OpenContext): Config {
@@ -58,23 +67,30 @@ export function parse(ctx: OpenContext): Config {
   if (!/^[^/:\s]{1,15}$/.test(iface) || iface === '.' || iface === '..') {
     throw new PortError(`${name}: devarg iface=${iface} is not an interface name (1..15 characters, no '/', ':' or spaces)`);
   }
+  const mode = enumArg(name, args, 'mode', AFP_DEFAULT_MODE, MODES);
+  const tpacketVersion = Number(enumArg(name, args, 'tpacket_version', '2', ['2', '3'] as const)) as 2 | 3;
+  if (tpacketVersion === 3 && mode !== 'mmap') throw new PortError(`${name}: devarg tpacket_version=3 needs mode=mmap (mode=${mode} has no ring)`);
   const framesz = intArg(name, args, 'framesz', 2048, 128, 65536);
   if (framesz % 16 !== 0) throw new PortError(`${name}: devarg framesz=${framesz} must be a multiple of 16 (TPACKET_ALIGNMENT)`);
-  const blocksz = intArg(name, args, 'blocksz', PAGE, PAGE, 1 << 22);
+  const blocksz = intArg(name, args, 'blocksz', tpacketVersion === 3 ? Math.max(V3_BLOCK, framesz * 2) : PAGE, PAGE, 1 << 22);
   if (blocksz % PAGE !== 0) throw new PortError(`${name}: devarg blocksz=${blocksz} must be a multiple of the page size ${PAGE}`);
   if (blocksz % framesz !== 0) throw new PortError(`${name}: devarg blocksz=${blocksz} must be a multiple of framesz=${framesz}`);
-  const framecnt = intArg(name, args, 'framecnt', 1024, 8, 1 << 20);
+  if (tpacketVersion === 3 && blocksz - V3_BLOCK_OVERHEAD < framesz) {
+    throw new PortError(`${name}: devarg blocksz=${blocksz} is too small for tpacket_version=3 with framesz=${framesz} (a block must hold a whole frame: at least ${framesz * 2})`);
+  }
   const perBlock = blocksz / framesz;
+  const framecnt = intArg(name, args, 'framecnt', Math.max(1024, perBlock * 2), 8, 1 << 20);
   if (framecnt % perBlock !== 0) {
     throw new PortError(`${name}: devarg framecnt=${framecnt} must be a multiple of ${perBlock} (frames per block, blocksz/framesz)`);
   }
   return {
     iface,
     qpairs: intArg(name, args, 'qpairs', 1, 1, 16),
-    mode: enumArg(name, args, 'mode', AFP_DEFAULT_MODE, MODES),
+    mode,
     fanout: FANOUT_MODES[enumArg(name, args, 'fanout_mode', 'hash', ['hash', 'lb', 'cpu'] as const)],
     framesz, blocksz, framecnt,
     qdiscBypass: boolArg(name, args, 'qdisc_bypass', true),
+    tpacketVersion,
   };
 }
 
@@ -110,6 +126,7 @@ function open(ctx: OpenContext): PortHandle {
   cfg[AFP_CFG.TX_MAX] = maxFrame;
   // Socket buffers for as many bytes as a ring holds (the kernel doubles the value).
   cfg[AFP_CFG.SOCKBUF] = Math.min(c.framecnt * c.framesz, 1 << 30);
+  cfg[AFP_CFG.TPACKET_VERSION] = c.tpacketVersion;
   const out = new Int32Array(3);
   const queues: number[] = [];
   const fds: number[] = [];
@@ -146,7 +163,7 @@ function openError(name: string, iface: string, step: number, errno: number): Po
 
 export const driver: PortDriver = {
   name: 'net_af_packet',
-  keys: ['iface', 'qpairs', 'mode', 'fanout_mode', 'framesz', 'blocksz', 'framecnt', 'qdisc_bypass', 'netns'],
+  keys: ['iface', 'qpairs', 'mode', 'fanout_mode', 'framesz', 'blocksz', 'framecnt', 'qdisc_bypass', 'tpacket_version', 'netns'],
   required: ['iface'],
   open,
   attach: (h, pool) => new AfPacketPort(h, pool),
