@@ -77,7 +77,8 @@ export function tsfwdL2fwd(mode: 'mmap' | 'mmap v3' | 'mmsg' | 'af_xdp'): Forwar
     skip: mode !== 'af_xdp' || xskAvailable() ? undefined : `skipped: tsfwd was built without AF_XDP (install with \`${XSK_PACKAGES}\`, then npm run build:native)`,
     async start(ns, a, b, cpus, bound, txFirst) {
       const p = new Proc(ns, [process.execPath, BIN, 'l2fwd', '-l', String(cpus[1]), '--vdev', vdev(0, a), '--vdev', vdev(1, b),
-        '--', '-p', '0x3', '-q', '2', '-T', '0', '--stats-json', ...(txFirst ? ['--tx-first'] : [])], bound);
+        // Stats lines every second: the window's lcore figures are read from them (tsfwdWindow).
+        '--', '-p', '0x3', '-q', '2', '-T', '1', '--stats-json', ...(txFirst ? ['--tx-first'] : [])], bound);
       await p.ready(/Lcore \d+: RX port 1/, 15_000, `tsfwd l2fwd ${mode}`);
       await sleep(300); // the lcore attaches its ports after the plan is printed
       return p;
@@ -127,6 +128,37 @@ export function testpmd(mode: 'mac' | 'io', driver: 'net_af_packet' | 'net_af_xd
       return m ? (Number(m[1]) * 1000) / Number(m[2]) : undefined;
     },
   };
+}
+
+/** An lcore's polls and busy time over the measured window only, from the periodic --stats-json lines. */
+export interface TsfwdWindow {
+  /** Share of the lcores' polls in the window that found no frame. */
+  emptyPolls: number;
+  /** Their busy time (iterations that handled frames) per frame forwarded in the window, ns. */
+  busyNsPerFrame: number;
+}
+
+/**
+ * The lcore figures between the first and the last `"msg":"stats"` line printed
+ * within [fromMs, toMs] (wall clock), so warm-up and teardown, when the lcore
+ * spins on empty queues, do not dilute them; undefined with fewer than two lines.
+ */
+export function tsfwdWindow(p: Pick<Proc, 'out'>, fromMs: number, toMs: number): TsfwdWindow | undefined {
+  type Rec = { time: string; ports: { forwarded: number }[]; lcores: { polls: number; emptyPolls: number; busyUs: number }[] };
+  const recs: Rec[] = [];
+  for (const line of p.out.split('\n')) {
+    if (!line.includes('"msg":"stats"')) continue;
+    const r = JSON.parse(line) as Rec;
+    const t = Date.parse(r.time);
+    if (t >= fromMs && t <= toMs) recs.push(r);
+  }
+  if (recs.length < 2) return undefined;
+  const sum = (r: Rec): [number, number, number, number] => [
+    r.lcores.reduce((a, l) => a + l.polls, 0), r.lcores.reduce((a, l) => a + l.emptyPolls, 0),
+    r.lcores.reduce((a, l) => a + l.busyUs, 0), r.ports.reduce((a, q) => a + q.forwarded, 0)];
+  const [p0, e0, b0, f0] = sum(recs[0]);
+  const [p1, e1, b1, f1] = sum(recs[recs.length - 1]);
+  return { emptyPolls: (e1 - e0) / Math.max(1, p1 - p0), busyNsPerFrame: f1 > f0 ? ((b1 - b0) * 1000) / (f1 - f0) : 0 };
 }
 
 /** The final JSON line of a tsfwd run (printed after SIGINT), if there is one. */

@@ -14,7 +14,7 @@
 // "generator alone" measures what reaches f0 with no forwarder: on veth the
 // generator's CPU also pays f0's receive path, so this is its ceiling.
 import { BenchOptions, BenchReport } from './options';
-import { Forwarder, Generator, SIZES, XDP_LIVE, linuxBridge, testpmd, trafgen, tsfwdFinal, tsfwdL2fwd } from './contenders';
+import { Forwarder, Generator, SIZES, XDP_LIVE, linuxBridge, testpmd, trafgen, tsfwdFinal, tsfwdL2fwd, tsfwdWindow } from './contenders';
 import { Cell, cellJson, cellText, kpps, ratioLines } from './cells';
 import { summarize, table } from './stats';
 import { barChart } from './svg';
@@ -29,12 +29,16 @@ export async function once(net: BenchNet, gen: Generator, fwd: Forwarder | undef
   let fp: Proc | undefined;
   let gp: Proc | undefined;
   let rates: number[];
+  let from = 0;
+  let to = 0;
   try {
     if (fwd) fp = await fwd.start(net.fwd, 'f0', 'f1', o.cpus, bound, false);
     gp = await gen.start(net.gen, 'g0', len, o.cpus[0], bound);
     await sleep(WARMUP_MS);
+    from = Date.now();
     rates = await window(o.seconds, () => [packets(net.sink, 's0')[0], packets(net.gen, 'g0')[1], packets(net.fwd, 'f0')[0],
       ...cpuTicks(o.cpus[0]), ...cpuTicks(o.cpus[1])]);
+    to = Date.now();
     if (!gp.running) throw new Error(`${gen.name} stopped during the window: ${gp.err.trim().split('\n').pop()}`);
     // A veth drops XDP frames silently when its peer has no NAPI: say so rather than print a 0.
     if (rates[1] < 1000) throw new Error(`${gen.name} put ${rates[1].toFixed(0)} frames/s on g0 (is GRO/NAPI on at f0?)`);
@@ -45,10 +49,12 @@ export async function once(net: BenchNet, gen: Generator, fwd: Forwarder | undef
     fwd?.cleanup?.(net.fwd);
   }
   const fin = fwd?.tsfwd && fp ? tsfwdFinal(fp) : undefined;
+  // The lcore's own figures over the window (a stats line lands within 1 s of each end), else over the whole run.
+  const win = fin && fp ? tsfwdWindow(fp, from - 1000, to + 1000) : undefined;
   return {
     pps: fwd ? rates[0] : rates[2], generated: rates[1], gcs: fin?.gcs, maxRssKb: fin?.maxRssKb, imissed: fin?.imissed,
-    genCpu: cpuSplit(rates.slice(3, 7)), fwdCpu: cpuSplit(rates.slice(7, 11)), emptyPolls: fin?.emptyPolls,
-    busyNsPerFrame: fin?.busyNsPerFrame ?? (fp ? fwd?.busyNsPerFrame?.(fp) : undefined),
+    genCpu: cpuSplit(rates.slice(3, 7)), fwdCpu: cpuSplit(rates.slice(7, 11)), emptyPolls: win?.emptyPolls ?? fin?.emptyPolls,
+    busyNsPerFrame: win?.busyNsPerFrame ?? fin?.busyNsPerFrame ?? (fp ? fwd?.busyNsPerFrame?.(fp) : undefined),
   };
 }
 
@@ -150,7 +156,7 @@ export async function fwdBench(o: BenchOptions): Promise<BenchReport> {
     parts.push('', ...ratioLines(g.name, sizes, (f, len) => cells.get(`${g.name}|${f}|${len}`)));
     parts.push('', 'Where the time went while each row ran (medians): gen = the generator\'s CPU busy % (f0\'s receive work runs there too); ' +
       'fwd = the forwarder\'s CPU, kernel / user / idle % (a polling forwarder spins in user time when it waits); ' +
-      'K/frame = the forwarder CPU\'s kernel time per delivered frame; tsfwd rows: the share of the lcore\'s polls that found nothing; ' +
+      'K/frame = the forwarder CPU\'s kernel time per delivered frame; tsfwd rows: the share of the lcore\'s polls that found nothing during the window; ' +
       'busy = the forwarder\'s own count of CPU time in polls that handled frames (syscalls included) per forwarded frame: ' +
       'tsfwd\'s lcore busy time, testpmd\'s --record-core-cycles.', '');
     parts.push(table(['row', ...sizes.map((s) => `${s} B`)], rowsFor.map((name) => [name, ...sizes.map((len) => cpuCell(cells.get(`${g.name}|${name}|${len}`)))])));
