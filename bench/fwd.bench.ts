@@ -24,7 +24,7 @@ import { cpuSplit, cpuTicks, splitText } from './cpu-split';
 const WARMUP_MS = 1000;
 const ALONE = 'generator alone (dropped at f0)';
 
-export async function once(net: BenchNet, gen: Generator, fwd: Forwarder | undefined, len: number, o: BenchOptions): Promise<Omit<Cell['runs'][number], 'pass'>> {
+async function once(net: BenchNet, gen: Generator, fwd: Forwarder | undefined, len: number, o: BenchOptions): Promise<Omit<Cell['runs'][number], 'pass'>> {
   const bound = o.seconds + 60;
   let fp: Proc | undefined;
   let gp: Proc | undefined;
