@@ -134,8 +134,8 @@ export function testpmd(mode: 'mac' | 'io', driver: 'net_af_packet' | 'net_af_xd
 export interface TsfwdWindow {
   /** Share of the lcores' polls in the window that found no frame. */
   emptyPolls: number;
-  /** Their busy time (iterations that handled frames) per frame forwarded in the window, ns. */
-  busyNsPerFrame: number;
+  /** Their busy time (iterations that handled frames) per frame forwarded in the window, ns; undefined if none was. */
+  busyNsPerFrame: number | undefined;
 }
 
 /**
@@ -148,7 +148,8 @@ export function tsfwdWindow(p: Pick<Proc, 'out'>, fromMs: number, toMs: number):
   const recs: Rec[] = [];
   for (const line of p.out.split('\n')) {
     if (!line.includes('"msg":"stats"')) continue;
-    const r = JSON.parse(line) as Rec;
+    let r: Rec;
+    try { r = JSON.parse(line) as Rec; } catch { continue; } // a line cut where Proc caps its output
     const t = Date.parse(r.time);
     if (t >= fromMs && t <= toMs) recs.push(r);
   }
@@ -158,7 +159,7 @@ export function tsfwdWindow(p: Pick<Proc, 'out'>, fromMs: number, toMs: number):
     r.lcores.reduce((a, l) => a + l.busyUs, 0), r.ports.reduce((a, q) => a + q.forwarded, 0)];
   const [p0, e0, b0, f0] = sum(recs[0]);
   const [p1, e1, b1, f1] = sum(recs[recs.length - 1]);
-  return { emptyPolls: (e1 - e0) / Math.max(1, p1 - p0), busyNsPerFrame: f1 > f0 ? ((b1 - b0) * 1000) / (f1 - f0) : 0 };
+  return { emptyPolls: (e1 - e0) / Math.max(1, p1 - p0), busyNsPerFrame: f1 > f0 ? ((b1 - b0) * 1000) / (f1 - f0) : undefined };
 }
 
 /** The final JSON line of a tsfwd run (printed after SIGINT), if there is one. */

@@ -49,8 +49,9 @@ async function once(net: BenchNet, gen: Generator, fwd: Forwarder | undefined, l
     fwd?.cleanup?.(net.fwd);
   }
   const fin = fwd?.tsfwd && fp ? tsfwdFinal(fp) : undefined;
-  // The lcore's own figures over the window (a stats line lands within 1 s of each end), else over the whole run.
-  const win = fin && fp ? tsfwdWindow(fp, from - 1000, to + 1000) : undefined;
+  // The lcore's own figures between the stats lines printed inside the window (a 3 s window holds
+  // two or three), else over the whole run.
+  const win = fwd?.tsfwd && fp ? tsfwdWindow(fp, from, to) : undefined;
   return {
     pps: fwd ? rates[0] : rates[2], generated: rates[1], gcs: fin?.gcs, maxRssKb: fin?.maxRssKb, imissed: fin?.imissed,
     genCpu: cpuSplit(rates.slice(3, 7)), fwdCpu: cpuSplit(rates.slice(7, 11)), emptyPolls: win?.emptyPolls ?? fin?.emptyPolls,

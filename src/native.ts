@@ -49,6 +49,7 @@ interface Shim {
   afp_tx(bind: number, start: number, n: number): number;
   afp_live(out: Int32Array): number;
   afp_layout(out: Int32Array): number;
+  afp_sock_version(fd: number): number;
   xsk_available(): number;
   xsk_prog_attach(ifindex: number, mode: number, entries: number, out: Int32Array): number;
   xsk_prog_detach(prog: number): number;
@@ -453,7 +454,13 @@ export function afpLive(): { queues: number; binds: number } {
   return { queues: out[0], binds: out[1] };
 }
 
-/** Layout constants the C side assumes (see afp_layout in afp_setup.c). */
+/** The TPACKET version (2 or 3) of an AF_PACKET socket, or -errno: which ring a queue really got. */
+export function afpSockVersion(fd: number): number {
+  if (!Number.isInteger(fd) || fd < 0) throw new RangeError(`bad fd ${fd}`);
+  return shim.afp_sock_version(fd);
+}
+
+/** Layout constants the C side assumes (see afp_layout in afp_info.c). */
 export function afpLayout(): number[] {
   const out = new Int32Array(16);
   const n = shim.afp_layout(out);

@@ -26,7 +26,7 @@ const hostPort = fc.oneof(
   fc.constantFrom('10.0.0.1:4789', '[::1]:4789', '256.0.0.1:1', '1.2.3.4:', ':80', '[1.2.3.4]:80', '[::ffff:1.2.3.4]:1', '1.2.3:4'),
 );
 const value = fc.oneof(numberText, hostPort, fc.constantFrom('veth0', 'lo', '.', '..', 'a/b', 'a:b', 'x'.repeat(16), 'mmap', 'rxtx', 'hash',
-  'lb', 'cpu', 'auto', 'copy', 'zc', 'native', 'generic', '0', '1', '2', '3', '', 'net_ring0', 'net_ring1', '/tmp/x.pcap'));
+  'lb', 'cpu', 'auto', 'copy', 'zc', 'native', 'generic', '0', '1', '2', '3', '4096', '8192', '65536', '', 'net_ring0', 'net_ring1', '/tmp/x.pcap'));
 const devargsShape = fc.tuple(devName, fc.array(fc.tuple(fc.constantFrom(...KEYS), value), { maxLength: 5 }))
   .map(([n, kv]) => [n, ...kv.map(([k, v]) => `${k}=${v}`)].join(','));
 const devargsInput = textInput(devargsShape);
@@ -87,6 +87,17 @@ test('fuzz: net_af_packet devargs give a ring geometry the kernel accepts, or on
       if (c.tpacketVersion === 3) assert.ok(c.mode === 'mmap' && c.blocksz - 140 >= c.framesz);
     });
   }), fuzzParams());
+});
+
+test('net_af_packet tpacket_version=3 defaults fit any framesz: blocks are multiples of the frame and the page, whole blocks of frames', () => {
+  for (const framesz of [2048, 3072, 9216, 16384, 65536]) {
+    const c = parseAfPacket({ id: 0, name: 'net_af_packet0', args: new Map([['iface', 'veth0'], ['tpacket_version', '3'], ['framesz', String(framesz)]]), pool: POOL });
+    assert.equal(c.blocksz % framesz, 0, `framesz ${framesz}: blocksz ${c.blocksz}`);
+    assert.equal(c.blocksz % 4096, 0);
+    assert.ok(c.blocksz >= Math.max(65536, 2 * framesz) || c.blocksz === 1 << 22);
+    assert.equal(c.framecnt % (c.blocksz / framesz), 0);
+    assert.ok(c.framecnt >= 1024 && c.framecnt / (c.blocksz / framesz) >= 2);
+  }
 });
 
 test('fuzz: net_af_xdp devargs give queues and modes within limits, or one PortError line', () => {

@@ -10,9 +10,9 @@ import * as path from 'node:path';
 import { LcoreGroup } from '../src/eal/launch';
 import { MBUF_DATA_LEN, MBUF_DATA_OFF, MBUF_FLAGS, MBUF_META_WORDS, MBUF_PORT, MBUF_TS_HI, MBUF_TS_LO } from '../src/mempool/layout';
 import { Mempool } from '../src/mempool/mempool';
-import { afpLayout, afpLive, getAffinity } from '../src/native';
+import { afpLayout, afpLive, afpSockVersion, getAffinity } from '../src/native';
 import { AFP_STEPS } from '../src/port/af-packet/af-packet';
-import { AFP_MAX_BURST } from '../src/port/af-packet/af-packet-port';
+import { AFP_MAX_BURST, AfpState } from '../src/port/af-packet/af-packet-port';
 import { openPort, portHandle } from '../src/port/registry';
 import { RX_BYTES, RX_ERRORS, RX_MISSED, RX_PACKETS, TX_BYTES, TX_ERRORS, TX_PACKETS, rxLine } from '../src/port/stats';
 import type { Port } from '../src/port/types';
@@ -80,6 +80,8 @@ for (const mode of MODES) {
             tagged(0, 64, 0x8100, 0x0064), tagged(1, 1518, 0x8100, 0xe00a), tagged(2, 60, 0x8100, 0x0000),
             tagged(3, 100, 0x88a8, 0x0123, 0x0456), tagged(4, 1514, 0x88a8, 0x0fff, 0x0001), testFrame(5, 1514),
           ];
+          // The socket really got the ring version asked for (V1 is the default of a socket without rings).
+          assert.equal(afpSockVersion((portHandle(port).state as AfpState).fds[0]), { mmap: 2, mmsg: 1, v3: 3 }[mode]);
           const mac = w.tn.exec(w.nsF, ['cat', `/sys/class/net/${w.dev}/address`]).trim();
           assert.equal(Buffer.from(port.mac).toString('hex').match(/../g)!.join(':'), mac, 'the port has the interface MAC');
           inject(w.tn, w.nsW, w.peer, frames);
@@ -351,6 +353,7 @@ test('errors are one line and leave nothing open', { skip, timeout: 30_000 }, as
       [`net_af_packet0,iface=${d},framesz=1024`, `net_af_packet0: devarg framesz=1024 is too small for MTU 1500 of '${d}' (needs at least 1600)`],
       [`net_af_packet0,iface=${d},tpacket_version=1`, 'net_af_packet0: devarg tpacket_version=1 must be one of 2, 3'],
       [`net_af_packet0,iface=${d},mode=mmsg,tpacket_version=3`, 'net_af_packet0: devarg tpacket_version=3 needs mode=mmap (mode=mmsg has no ring)'],
+      [`net_af_packet0,iface=${d},mode=mmsg,tpacket_version=2`, 'net_af_packet0: devarg tpacket_version=2 needs mode=mmap (mode=mmsg has no ring)'],
       [`net_af_packet0,iface=${d},tpacket_version=3,framesz=4096,blocksz=4096`,
         'net_af_packet0: devarg blocksz=4096 is too small for tpacket_version=3 with framesz=4096 (a block must hold a whole frame: at least 8192)'],
       [`net_af_packet0,iface=${d},tpacket_version=3,framecnt=33`, 'net_af_packet0: devarg framecnt=33 must be a multiple of 32 (frames per block, blocksz/framesz)'],

@@ -80,6 +80,7 @@ NAPI_MODULE_INIT() {
       export_fn(env, exports, "afp_tx", tsfwd_afp_tx) != napi_ok ||
       export_fn(env, exports, "afp_live", tsfwd_afp_live) != napi_ok ||
       export_fn(env, exports, "afp_layout", tsfwd_afp_layout) != napi_ok ||
+      export_fn(env, exports, "afp_sock_version", tsfwd_afp_sock_version) != napi_ok ||
       export_fn(env, exports, "xsk_available", tsfwd_xsk_available) != napi_ok ||
       export_fn(env, exports, "xsk_prog_attach", tsfwd_xsk_prog_attach) != napi_ok ||
       export_fn(env, exports, "xsk_prog_detach", tsfwd_xsk_prog_detach) != napi_ok ||

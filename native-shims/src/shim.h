@@ -88,6 +88,7 @@ napi_value tsfwd_afp_rx(napi_env env, napi_callback_info info);
 napi_value tsfwd_afp_tx(napi_env env, napi_callback_info info);
 napi_value tsfwd_afp_live(napi_env env, napi_callback_info info);
 napi_value tsfwd_afp_layout(napi_env env, napi_callback_info info);
+napi_value tsfwd_afp_sock_version(napi_env env, napi_callback_info info);
 
 /* net_af_xdp (xsk_*.c; layouts in xsk.h). -ENOSYS without libxdp/libbpf. */
 napi_value tsfwd_xsk_available(napi_env env, napi_callback_info info);

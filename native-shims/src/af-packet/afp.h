@@ -223,6 +223,7 @@ static inline int afp_tx_refused(int err) {
 
 void afp_read_drops(struct afp_bind *b);
 void afp_poll_drops(struct afp_bind *b, uint32_t losing);
+int afp_rx_done(struct afp_bind *b, uint32_t n, uint64_t bytes, uint32_t errors, uint32_t losing);
 /* Moves the entries of mb[0, n) that are not mbuf indices (>= nb) to the end
  * of that range, keeping every value; returns how many there are. */
 static inline uint32_t afp_sink_nonmbufs(uint32_t *mb, uint32_t n, uint32_t nb) {

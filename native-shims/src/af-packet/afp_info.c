@@ -52,3 +52,17 @@ napi_value tsfwd_afp_layout(napi_env env, napi_callback_info info) {
   memcpy(out, v, sizeof(v));
   return tsfwd_int(env, (int64_t)n);
 }
+
+/* afp_sock_version(fd) -> the socket's TPACKET version (2 or 3) | -errno: lets
+ * tests check which ring version a queue really got (PACKET_VERSION). */
+napi_value tsfwd_afp_sock_version(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int32_t fd;
+  TSFWD_CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1 || !tsfwd_arg_i32(env, argv[0], &fd) || fd < 0) return tsfwd_int(env, -EINVAL);
+  int v = 0;
+  socklen_t l = sizeof(v);
+  if (getsockopt(fd, SOL_PACKET, PACKET_VERSION, &v, &l) < 0) return tsfwd_int(env, -errno);
+  return tsfwd_int(env, v == TPACKET_V3 ? 3 : v == TPACKET_V2 ? 2 : 1);
+}

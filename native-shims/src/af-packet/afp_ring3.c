@@ -38,6 +38,15 @@ int afp_rx_blocks(struct afp_bind *b, uint32_t avail, uint32_t max) {
     uint32_t m = b->stash[avail - 1 - n];
     if (m >= b->nb_mbufs) break; /* not an mbuf (a bug upstream): write nothing, keep the frame */
     struct tpacket3_hdr *h = (struct tpacket3_hdr *)r->pkt;
+    /* Offsets come from the kernel; two compares keep every read inside
+     * the block anyway. A frame that would leave it ends the block: it and
+     * the frames after it are counted as errors. */
+    size_t at = (size_t)(r->pkt - (uint8_t *)blk);
+    if (at + sizeof(*h) > r->size || at + h->tp_mac + (size_t)h->tp_snaplen > r->size) {
+      errors += r->left;
+      r->left = 0;
+      goto release;
+    }
     uint32_t got = afp_rx_frame(b, m, r->pkt + h->tp_mac, h->tp_snaplen, h->tp_len, h->tp_status, h->hv1.tp_vlan_tci,
                                 h->hv1.tp_vlan_tpid, (uint64_t)h->tp_sec * 1000000000u + h->tp_nsec);
     if (got) {
@@ -55,12 +64,6 @@ int afp_rx_blocks(struct afp_bind *b, uint32_t avail, uint32_t max) {
     __atomic_store_n(&blk->hdr.bh1.block_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
     r->idx = r->idx + 1 == r->nr ? 0 : r->idx + 1;
   }
-  if (n | errors) {
-    b->rx_st[RX_PACKETS] += n;
-    b->rx_st[RX_BYTES] += (double)bytes;
-    b->rx_st[RX_ERRORS] += errors;
-  }
   /* TP_STATUS_LOSING on a block: the kernel dropped frames since the last read. */
-  afp_poll_drops(b, losing != 0);
-  return (int)n;
+  return afp_rx_done(b, n, bytes, errors, losing);
 }

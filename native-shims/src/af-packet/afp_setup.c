@@ -75,8 +75,9 @@ static int queue_open(const int32_t *c, int32_t *o) {
   }
   if (mode == AFP_MODE_MMAP) {
     /* Both rings get the same geometry. For V3 the tx ring's block-only
-     * fields must stay 0; the rx ring's blocks retire after 1 ms (the
-     * least the kernel takes), which bounds a frame's wait at low rates. */
+     * fields must stay 0; the rx ring's blocks retire after 1 ms (the least
+     * the API takes; a kernel whose retire timer counts jiffies rounds it up
+     * to a tick), which bounds a frame's wait at low rates. */
     struct tpacket_req3 req = { .tp_block_size = bsz, .tp_block_nr = fcnt / (bsz / fsz), .tp_frame_size = fsz, .tp_frame_nr = fcnt };
     socklen_t req_len = version == TPACKET_V3 ? sizeof(struct tpacket_req3) : sizeof(struct tpacket_req);
     if (version == TPACKET_V3) req.tp_retire_blk_tov = 1;

@@ -60,6 +60,13 @@ export interface Config {
   tpacketVersion: 2 | 3;
 }
 
+/** V3's default block: the first multiple of both framesz and the page from 64 KiB, or from two frames if larger (capped at 4 MiB). */
+function v3Block(framesz: number): number {
+  const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+  const step = (framesz / gcd(framesz, PAGE)) * PAGE;
+  return Math.min(Math.ceil(Math.max(V3_BLOCK, framesz * 2) / step) * step, 1 << 22);
+}
+
 export function parse(ctx: OpenContext): Config {
   const { name, args } = ctx;
   const iface = args.get('iface')!;
@@ -69,17 +76,20 @@ export function parse(ctx: OpenContext): Config {
   }
   const mode = enumArg(name, args, 'mode', AFP_DEFAULT_MODE, MODES);
   const tpacketVersion = Number(enumArg(name, args, 'tpacket_version', '2', ['2', '3'] as const)) as 2 | 3;
-  if (tpacketVersion === 3 && mode !== 'mmap') throw new PortError(`${name}: devarg tpacket_version=3 needs mode=mmap (mode=${mode} has no ring)`);
+  if (args.has('tpacket_version') && mode !== 'mmap') {
+    throw new PortError(`${name}: devarg tpacket_version=${tpacketVersion} needs mode=mmap (mode=${mode} has no ring)`);
+  }
   const framesz = intArg(name, args, 'framesz', 2048, 128, 65536);
   if (framesz % 16 !== 0) throw new PortError(`${name}: devarg framesz=${framesz} must be a multiple of 16 (TPACKET_ALIGNMENT)`);
-  const blocksz = intArg(name, args, 'blocksz', tpacketVersion === 3 ? Math.max(V3_BLOCK, framesz * 2) : PAGE, PAGE, 1 << 22);
+  const blocksz = intArg(name, args, 'blocksz', tpacketVersion === 3 ? v3Block(framesz) : PAGE, PAGE, 1 << 22);
   if (blocksz % PAGE !== 0) throw new PortError(`${name}: devarg blocksz=${blocksz} must be a multiple of the page size ${PAGE}`);
   if (blocksz % framesz !== 0) throw new PortError(`${name}: devarg blocksz=${blocksz} must be a multiple of framesz=${framesz}`);
   if (tpacketVersion === 3 && blocksz - V3_BLOCK_OVERHEAD < framesz) {
     throw new PortError(`${name}: devarg blocksz=${blocksz} is too small for tpacket_version=3 with framesz=${framesz} (a block must hold a whole frame: at least ${framesz * 2})`);
   }
   const perBlock = blocksz / framesz;
-  const framecnt = intArg(name, args, 'framecnt', Math.max(1024, perBlock * 2), 8, 1 << 20);
+  // V2 keeps DPDK's defaults (1024 frames, page-sized blocks); V3 rounds 1024 up to whole blocks, at least two.
+  const framecnt = intArg(name, args, 'framecnt', tpacketVersion === 3 ? Math.max(Math.ceil(1024 / perBlock), 2) * perBlock : 1024, 8, 1 << 20);
   if (framecnt % perBlock !== 0) {
     throw new PortError(`${name}: devarg framecnt=${framecnt} must be a multiple of ${perBlock} (frames per block, blocksz/framesz)`);
   }
