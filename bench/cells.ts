@@ -67,13 +67,15 @@ export function ratioLines(label: string, sizes: number[], get: (forwarder: stri
     const mmsg = cellRatio(get('tsfwd l2fwd mmsg', len), mmap);
     if (mmsg) parts.push(`(mmsg / mmap = ${ratioText(mmsg)})`);
     lines.push(`- ${label}, ${len} B: tsfwd l2fwd mmap ${parts.join('; ')}`);
-    const v3 = get('tsfwd l2fwd mmap v3', len);
-    const v3VsMmap = cellRatio(v3, mmap);
-    if (v3 && v3.runs.length) lines.push(`- ${label}, ${len} B: tsfwd l2fwd mmap v3 ${[...ratios(v3, AFP_REFS, len, get), ...(v3VsMmap ? [`(v3 / mmap = ${ratioText(v3VsMmap)})`] : [])].join('; ')}`);
-    const xdp = get('tsfwd l2fwd af_xdp', len);
-    if (!xdp || xdp.runs.length === 0) continue;
-    const vsMmap = cellRatio(xdp, mmap);
-    lines.push(`- ${label}, ${len} B: tsfwd l2fwd af_xdp ${[...ratios(xdp, XDP_REFS, len, get), ...(vsMmap ? [`(af_xdp / mmap = ${ratioText(vsMmap)})`] : [])].join('; ')}`);
+    // Another tsfwd row: its ratios to its references, and to mmap.
+    const variant = (row: string, short: string, refs: readonly (readonly [string, string])[]): void => {
+      const v = get(`tsfwd l2fwd ${row}`, len);
+      if (!v || v.runs.length === 0) return;
+      const vs = cellRatio(v, mmap);
+      lines.push(`- ${label}, ${len} B: tsfwd l2fwd ${row} ${[...ratios(v, refs, len, get), ...(vs ? [`(${short} / mmap = ${ratioText(vs)})`] : [])].join('; ')}`);
+    };
+    variant('mmap v3', 'v3', AFP_REFS);
+    variant('af_xdp', 'af_xdp', XDP_REFS);
   }
   return lines;
 }

@@ -138,42 +138,44 @@ export interface TsfwdWindow {
   busyNsPerFrame: number | undefined;
 }
 
+type LcoreRec = { ports: { forwarded: number }[]; lcores: { polls: number; emptyPolls: number; busyUs: number }[] };
+const sum = <T>(xs: T[], g: (x: T) => number): number => xs.reduce((a, x) => a + g(x), 0);
+/** A stats record's cumulative [polls, empty polls, busy µs, frames forwarded] over all lcores and ports. */
+const lcoreTotals = (r: LcoreRec): number[] =>
+  [sum(r.lcores, (l) => l.polls), sum(r.lcores, (l) => l.emptyPolls), sum(r.lcores, (l) => l.busyUs), sum(r.ports, (q) => q.forwarded)];
+/** The lcore figures between two sets of totals (from lcoreTotals). */
+function lcoreFigures(a: number[], b: number[]): TsfwdWindow {
+  const [polls, empty, busyUs, fwd] = b.map((v, i) => v - a[i]);
+  return { emptyPolls: empty / Math.max(1, polls), busyNsPerFrame: fwd > 0 ? (busyUs * 1000) / fwd : undefined };
+}
+
 /**
  * The lcore figures between the first and the last `"msg":"stats"` line printed
  * within [fromMs, toMs] (wall clock), so warm-up and teardown, when the lcore
  * spins on empty queues, do not dilute them; undefined with fewer than two lines.
  */
 export function tsfwdWindow(p: Pick<Proc, 'out'>, fromMs: number, toMs: number): TsfwdWindow | undefined {
-  type Rec = { time: string; ports: { forwarded: number }[]; lcores: { polls: number; emptyPolls: number; busyUs: number }[] };
-  const recs: Rec[] = [];
+  const recs: (LcoreRec & { time: string })[] = [];
   for (const line of p.out.split('\n')) {
     if (!line.includes('"msg":"stats"')) continue;
-    let r: Rec;
-    try { r = JSON.parse(line) as Rec; } catch { continue; } // a line cut where Proc caps its output
+    let r: LcoreRec & { time: string };
+    try { r = JSON.parse(line) as LcoreRec & { time: string }; } catch { continue; } // a line cut where Proc caps its output
     const t = Date.parse(r.time);
     if (t >= fromMs && t <= toMs) recs.push(r);
   }
-  if (recs.length < 2) return undefined;
-  const sum = (r: Rec): [number, number, number, number] => [
-    r.lcores.reduce((a, l) => a + l.polls, 0), r.lcores.reduce((a, l) => a + l.emptyPolls, 0),
-    r.lcores.reduce((a, l) => a + l.busyUs, 0), r.ports.reduce((a, q) => a + q.forwarded, 0)];
-  const [p0, e0, b0, f0] = sum(recs[0]);
-  const [p1, e1, b1, f1] = sum(recs[recs.length - 1]);
-  return { emptyPolls: (e1 - e0) / Math.max(1, p1 - p0), busyNsPerFrame: f1 > f0 ? ((b1 - b0) * 1000) / (f1 - f0) : undefined };
+  return recs.length < 2 ? undefined : lcoreFigures(lcoreTotals(recs[0]), lcoreTotals(recs[recs.length - 1]));
 }
 
 /** The final JSON line of a tsfwd run (printed after SIGINT), if there is one. */
 export function tsfwdFinal(p: Proc): TsfwdFinal | undefined {
-  const f = finalRecord<{
+  const f = finalRecord<LcoreRec & {
     ok: boolean; gcs: number[]; maxRssKb: number; ports: { forwarded: number; dropped: { imissed: number } }[];
-    lcores: { polls: number; emptyPolls: number; busyUs: number }[];
   }>(p);
   if (!f) return undefined;
-  const sum = <T>(xs: T[], g: (x: T) => number): number => xs.reduce((a, x) => a + g(x), 0);
-  const fwd = sum(f.ports, (q) => q.forwarded);
+  const run = lcoreFigures([0, 0, 0, 0], lcoreTotals(f));
   return {
-    emptyPolls: sum(f.lcores, (l) => l.emptyPolls) / Math.max(1, sum(f.lcores, (l) => l.polls)),
-    busyNsPerFrame: fwd > 0 ? (sum(f.lcores, (l) => l.busyUs) * 1000) / fwd : 0,
+    emptyPolls: run.emptyPolls,
+    busyNsPerFrame: run.busyNsPerFrame ?? 0,
     ok: f.ok, maxRssKb: f.maxRssKb,
     // -1 per lcore means traffic lasted less than the warm-up: not measured.
     gcs: f.gcs.some((g) => g >= 0) ? f.gcs.reduce((a, g) => a + Math.max(0, g), 0) : -1,

@@ -223,7 +223,18 @@ static inline int afp_tx_refused(int err) {
 
 void afp_read_drops(struct afp_bind *b);
 void afp_poll_drops(struct afp_bind *b, uint32_t losing);
-int afp_rx_done(struct afp_bind *b, uint32_t n, uint64_t bytes, uint32_t errors, uint32_t losing);
+/* Ends a ring rx call (V2 or V3): books its frames, bytes and errors, and
+ * lets a TP_STATUS_LOSING (the kernel dropped frames since the last read)
+ * bring the next drop count read forward. Returns n. */
+static inline int afp_rx_done(struct afp_bind *b, uint32_t n, uint64_t bytes, uint32_t errors, uint32_t losing) {
+  if (n | errors) {
+    b->rx_st[RX_PACKETS] += n;
+    b->rx_st[RX_BYTES] += (double)bytes;
+    b->rx_st[RX_ERRORS] += errors;
+  }
+  afp_poll_drops(b, losing != 0);
+  return (int)n;
+}
 /* Moves the entries of mb[0, n) that are not mbuf indices (>= nb) to the end
  * of that range, keeping every value; returns how many there are. */
 static inline uint32_t afp_sink_nonmbufs(uint32_t *mb, uint32_t n, uint32_t nb) {

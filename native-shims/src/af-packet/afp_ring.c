@@ -29,19 +29,6 @@ void afp_poll_drops(struct afp_bind *b, uint32_t losing) {
   if ((p & (q->losing ? AFP_STATS_LOSING : AFP_STATS_EVERY)) == 0) afp_read_drops(b);
 }
 
-/* Ends a ring rx call (V2 or V3): books its frames, bytes and errors, and
- * lets a TP_STATUS_LOSING (the kernel dropped frames since the last read)
- * bring the next drop count read forward. Returns n. */
-int afp_rx_done(struct afp_bind *b, uint32_t n, uint64_t bytes, uint32_t errors, uint32_t losing) {
-  if (n | errors) {
-    b->rx_st[RX_PACKETS] += n;
-    b->rx_st[RX_BYTES] += (double)bytes;
-    b->rx_st[RX_ERRORS] += errors;
-  }
-  afp_poll_drops(b, losing != 0);
-  return (int)n;
-}
-
 /* Copies up to `max` frames into mbufs taken from the top of the stash
  * (stash[avail - 1], stash[avail - 2], ...) and lists them in rx_mbufs.
  * Frames that cannot be delivered intact (afp_rx_frame) are dropped and

@@ -129,17 +129,16 @@ static int queue_open(const int32_t *c, int32_t *o) {
     q->map = map;
     q->map_len = map_len;
     q->version = version;
-    /* tx data offset: tp_hdrlen - sizeof(struct sockaddr_ll), as tpacket_snd
-     * expects without PACKET_TX_HAS_OFF (32 for V2, 48 for V3). */
-    if (version == TPACKET_V3) {
-      q->rxb = (struct afp_blocks){ .base = map, .size = bsz, .nr = fcnt / (bsz / fsz) };
-      q->tx = (struct afp_ring){ map + map_len / 2, fsz, fcnt, 0, offsetof(struct tpacket3_hdr, tp_status),
-                                 offsetof(struct tpacket3_hdr, tp_len), (uint32_t)(TPACKET3_HDRLEN - sizeof(struct sockaddr_ll)) };
-    } else {
-      q->rx = (struct afp_ring){ map, fsz, fcnt, 0, offsetof(struct tpacket2_hdr, tp_status), offsetof(struct tpacket2_hdr, tp_len), AFP_TX_DATA_OFF };
-      q->tx = (struct afp_ring){ map + map_len / 2, fsz, fcnt, 0, offsetof(struct tpacket2_hdr, tp_status),
-                                 offsetof(struct tpacket2_hdr, tp_len), AFP_TX_DATA_OFF };
-    }
+    /* The tx ring's frame header: where tp_status and tp_len sit, and the
+     * data offset tpacket_snd expects without PACKET_TX_HAS_OFF
+     * (tp_hdrlen - sizeof(struct sockaddr_ll): 32 for V2, 48 for V3). */
+    int v3 = version == TPACKET_V3;
+    q->tx = (struct afp_ring){ map + map_len / 2, fsz, fcnt, 0,
+                               v3 ? offsetof(struct tpacket3_hdr, tp_status) : offsetof(struct tpacket2_hdr, tp_status),
+                               v3 ? offsetof(struct tpacket3_hdr, tp_len) : offsetof(struct tpacket2_hdr, tp_len),
+                               v3 ? (uint32_t)(TPACKET3_HDRLEN - sizeof(struct sockaddr_ll)) : AFP_TX_DATA_OFF };
+    if (v3) q->rxb = (struct afp_blocks){ .base = map, .size = bsz, .nr = fcnt / (bsz / fsz) };
+    else q->rx = (struct afp_ring){ .base = map, .frame_size = fsz, .frame_nr = fcnt }; /* read as tpacket2_hdr (afp_rx_ring) */
   }
   q->id = tsfwd_slot_id(&afp_gen, slot, AFP_SLOT_BITS_Q);
   int id = (int)q->id;
