@@ -88,10 +88,14 @@ export class PktgenControl {
 
   start(streams: readonly number[]): void {
     for (const s of streams) {
-      // Publishes the configuration written above, then the start; pairs with
-      // the loads of K_GEN/K_RUN in pktgenLcore.
-      Atomics.store(this.ctl, s * K_WORDS + K_RUN, 1);
+      // Publishes the configuration written above (K_GEN), then the start
+      // (K_RUN), in that order: pktgenLcore loads K_RUN before K_GEN, so an
+      // lcore that sees the start also sees the new generation and loads the
+      // configuration before it builds a frame. (The other order let an lcore
+      // start a stream it had never loaded, and its first frame read a
+      // template that did not exist.)
       Atomics.add(this.ctl, s * K_WORDS + K_GEN, 1);
+      Atomics.store(this.ctl, s * K_WORDS + K_RUN, 1);
     }
   }
 

@@ -99,10 +99,12 @@ export function pktgenLcore(ctx: LcoreContext<PktgenLcoreConfig>): { pending: nu
     for (let i = 0; i < n; i++) {
       const sid = mine[i];
       const st = states[i];
-      // Observes the main thread's start/stop; pairs with the Atomics.store/add in PktgenControl.
+      // Observes the main thread's start/stop, K_RUN first: pairs with PktgenControl.start,
+      // which bumps K_GEN before it sets K_RUN, so a start seen here comes with its generation.
+      const run = Atomics.load(ctl, sid * K_WORDS + K_RUN) === 1;
       const gen = Atomics.load(ctl, sid * K_WORDS + K_GEN);
       if (gen !== st.gen) { load(st, cfg, sid, gen, now, data); cnt[sid * N_WORDS + N_DONE] = 0; }
-      st.running = Atomics.load(ctl, sid * K_WORDS + K_RUN) === 1 && (st.count === 0 || st.sentThisStart + st.pendLen < st.count);
+      st.running = run && (st.count === 0 || st.sentThisStart + st.pendLen < st.count);
       const port = ports[i];
       const cb = sid * N_WORDS;
       if (st.pendLen > 0) {
