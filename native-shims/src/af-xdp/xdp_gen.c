@@ -29,9 +29,10 @@
 /* Frames the calling thread leaves to the twin when it goes back to JS for
  * more. With one call's worth the twin often ran dry while the caller was
  * out, both runners were outside a run at once, and the program left and
- * re-entered the XDP dispatcher (two RCU waits, ~8 ms each; see below): 28
- * times in a 5 s fwd bench run at 64 B, a fifth of the generator's time.
- * With two calls' worth, 4 or 5 times (the start and the end included). */
+ * re-entered the XDP dispatcher (two RCU waits of 8-12 ms; see below): 26-46
+ * times in the ~5 s a fwd bench row at 64 B runs the generator, with its CPU
+ * 20-30% idle. With two calls' worth, 3-5 times (the first start and the
+ * last stop included). */
 #define XDPGEN_KEEP (2 * XDPGEN_CALL)
 
 /* Why two runners. BPF_PROG_RUN with repeat > 1 adds the program to the XDP
@@ -41,8 +42,8 @@
  * 2-vCPU VM): one runner calling in a loop slept ~25 ms per call, a third
  * of the time at 64 K frames per call. A second runner (the "twin" pthread,
  * on the caller's CPU) keeps a run of the same program open while the other
- * one is between calls, so the dispatcher only sees a new user count, never
- * an empty one, and no call waits after the first. The two share a budget of
+ * one is between calls, so the dispatcher rarely empties (XDPGEN_KEEP says
+ * how rarely) and calls rarely wait after the first. The two share a budget of
  * frames that the JS lcore tops up; a frame is counted when it is claimed,
  * and close() waits until every claimed frame has gone out, so counts stay
  * exact. */

@@ -58,8 +58,9 @@ export function xdpLiveFrame(cfg: Float64Array, sid: number): Uint8Array {
 
 /**
  * The lcore: hands the shim chunks until `count` frames or the stop flag. A
- * frame is counted when handed over; the last chunk is still being sent when
- * this returns, and xdpgenClose waits for it (it fails if a frame did not go).
+ * frame is counted when handed over; up to XDPGEN_KEEP (xdp_gen.c) and one call
+ * (48 K) are still being sent when this returns, and xdpgenClose waits for
+ * them (it fails if a frame did not go).
  */
 export function xdpLiveLcore(ctx: LcoreContext<XdpLiveConfig>): { sent: number } {
   const c = ctx.config;
