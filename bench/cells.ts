@@ -26,6 +26,18 @@ export function cellText(c: Cell | undefined): string {
   return `${kpps(s.median)} (${kpps(s.min)}-${kpps(s.max)})${c.error ? ` [${c.runs.length} ok; failed: ${c.error}]` : ''}`;
 }
 
+/** Delivered over generated from which a run counts as "kept up" (the generator, not the forwarder, set its rate). */
+export const KEPT_UP = 0.95;
+
+/** The generator's median rate in a cell, kpps, and for a forwarder row how many runs kept up with it. */
+export function genText(c: Cell | undefined, forwarder: boolean): string {
+  if (!c || c.runs.length === 0) return '-';
+  const med = kpps(summarize(c.runs.map((r) => r.generated)).median);
+  if (!forwarder) return med;
+  const kept = c.runs.filter((r) => r.generated > 0 && r.pps >= KEPT_UP * r.generated).length;
+  return kept ? `${med} (${kept} of ${c.runs.length} kept up)` : med;
+}
+
 export function cellJson(c: Cell | undefined): Record<string, unknown> {
   if (!c) return {};
   return {

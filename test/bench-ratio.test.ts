@@ -1,8 +1,10 @@
 // The bench's ratios between rows: pass i of one row pairs with pass i of the
-// other only, a failed run leaves its pass out, and the spread is printed.
+// other only, a failed run leaves its pass out, and the spread is printed; and
+// which runs kept up with the generator (those measured the generator).
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { byPass, pairedRatio, ratioText } from '../bench/ratio';
+import { Cell, genText } from '../bench/cells';
 
 test('pairedRatio: median and min-max of per-pass ratios; a pass with a failed run is left out, never paired with another pass', () => {
   const r = pairedRatio([100, 120, undefined, 90], [50, 100, 80, 100]);
@@ -15,4 +17,14 @@ test('pairedRatio: median and min-max of per-pass ratios; a pass with a failed r
 
 test('byPass: runs tagged with their pass land in their slot; a missing pass is a hole', () => {
   assert.deepEqual(byPass([{ pass: 2, pps: 7 }, { pass: 0, pps: 5 }]), [5, undefined, 7]);
+});
+
+test('genText: the generator median, and for a forwarder row the runs that delivered >= 95% of what was generated', () => {
+  const run = (pps: number, generated: number): Cell['runs'][number] => ({ pass: 0, pps, generated });
+  const c: Cell = { runs: [run(689_000, 693_000), run(900_000, 1_400_000), run(650_000, 690_000)] };
+  assert.equal(genText(c, true), '693 (1 of 3 kept up)', '689/693 kept up; 650/690 = 0.942 did not');
+  assert.equal(genText({ runs: [run(900_000, 1_400_000)] }, true), '1400', 'no run kept up: no note');
+  assert.equal(genText(c, false), '693', 'the generator-alone row has nothing to keep up with');
+  assert.equal(genText({ runs: [] }, true), '-');
+  assert.equal(genText(undefined, true), '-');
 });
