@@ -20,6 +20,7 @@ import { summarize, table } from './stats';
 import { barChart } from './svg';
 import { BenchNet, Proc, packets, sleep, window } from './traffic';
 import { cpuSplit, cpuTicks, splitText } from './cpu-split';
+import { UsageError } from '../src/eal/corelist';
 
 const WARMUP_MS = 1000;
 const ALONE = 'generator alone (dropped at f0)';
@@ -93,10 +94,27 @@ function costLines(label: string, sizes: number[], get: (forwarder: string, len:
   return lines;
 }
 
-export async function fwdBench(o: BenchOptions): Promise<BenchReport> {
-  const gens = [XDP_LIVE, trafgen()];
-  const fwds = [tsfwdL2fwd('mmap'), tsfwdL2fwd('mmap v3'), tsfwdL2fwd('mmsg'), linuxBridge(), testpmd('mac'), testpmd('io'),
+/** Every forwarder row of fwd, in the order each pass runs them. */
+export function fwdForwarders(): Forwarder[] {
+  return [tsfwdL2fwd('mmap'), tsfwdL2fwd('mmap v3'), tsfwdL2fwd('mmsg'), linuxBridge(), testpmd('mac'), testpmd('io'),
     tsfwdL2fwd('af_xdp'), testpmd('mac', 'net_af_xdp'), testpmd('io', 'net_af_xdp')];
+}
+
+/** The rows `--rows` names: each name must be a row's printed name (e.g. "tsfwd l2fwd mmap"). */
+export function selectRows(all: readonly Forwarder[], names: readonly string[] | undefined): Forwarder[] {
+  if (!names) return [...all];
+  for (const n of names) {
+    if (!all.some((f) => f.name === n)) throw new UsageError(`bench: --rows: no fwd row '${n}' (rows: ${all.map((f) => f.name).join(', ')})`);
+  }
+  return all.filter((f) => names.includes(f.name));
+}
+
+export async function fwdBench(o: BenchOptions): Promise<BenchReport> {
+  // A subset (--sizes, --rows) runs the same passes with fewer cells, so more
+  // passes fit in the time: the way to settle one ratio on a noisy machine.
+  const gens = [XDP_LIVE, trafgen()].filter((g) => !o.sizes || (g.sizes ?? SIZES).some((len) => o.sizes!.includes(len)));
+  const sizesOf = (g: Generator): number[] => (g.sizes ?? SIZES).filter((len) => !o.sizes || o.sizes.includes(len));
+  const fwds = selectRows(fwdForwarders(), o.rows);
   const cells = new Map<string, Cell>();
   const cell = (g: string, f: string, len: number): Cell => {
     const k = `${g}|${f}|${len}`;
@@ -109,7 +127,7 @@ export async function fwdBench(o: BenchOptions): Promise<BenchReport> {
     for (let i = 0; i < o.runs; i++) {
       for (const g of gens) {
         if (g.skip) continue;
-        for (const len of g.sizes ?? SIZES) {
+        for (const len of sizesOf(g)) {
           for (const f of [undefined, ...fwds]) {
             if (f?.skip) continue;
             const c = cell(g.name, f?.name ?? ALONE, len);
@@ -133,7 +151,8 @@ export async function fwdBench(o: BenchOptions): Promise<BenchReport> {
     `gen -> fwd -> sink on veths: frames/s delivered to the sink (s0's kernel rx counter), kpps, median (min-max) of ${o.runs} runs x ${o.seconds} s ` +
       `after ${WARMUP_MS / 1000} s of warm-up each. Generator on CPU ${o.cpus[0]}, forwarder's lcore on CPU ${o.cpus[1]}. ` +
       'Frame sizes are bytes on the veth (no FCS). "generator alone" is what reaches f0 with no forwarder. ' +
-      'GC counts and peak RSS of the tsfwd rows are in fwd.json; the zero-GC proof is the gc scenario (these runs are too short for it).',
+      'GC counts and peak RSS of the tsfwd rows are in fwd.json; the zero-GC proof is the gc scenario (these runs are too short for it).' +
+      (o.rows || o.sizes ? ` A subset: ${o.rows ? `rows ${o.rows.join(', ')}` : 'every row'}; ${o.sizes ? `sizes ${o.sizes.join(', ')} B` : 'every size'}.` : ''),
   ];
   const files: Record<string, string> = {};
   const json: Record<string, unknown>[] = [];
@@ -141,7 +160,7 @@ export async function fwdBench(o: BenchOptions): Promise<BenchReport> {
   for (const g of gens) {
     parts.push('', `### generator: ${g.name}`, '');
     if (g.skip) { parts.push(g.skip); continue; }
-    const sizes = g.sizes ?? SIZES;
+    const sizes = sizesOf(g);
     const body: string[][] = [];
     const genBody: string[][] = [];
     for (const name of rowsFor) {

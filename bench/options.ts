@@ -4,6 +4,9 @@ export interface BenchOptions {
   seconds: number;
   /** True if --seconds was given (a scenario with its own default length may keep it otherwise). */
   secondsGiven?: boolean;
+  /** fwd only: the forwarder rows (names as printed) and frame sizes to run; undefined = all. */
+  rows?: string[];
+  sizes?: number[];
   /** Two CPUs for producer/consumer pairs. */
   cpus: [number, number];
   log: (line: string) => void;

@@ -1,4 +1,5 @@
-// Benchmark runner: `npm run bench -- [scenario...] [--runs N] [--seconds S]`;
+// Benchmark runner: `npm run bench -- [scenario...] [--runs N] [--seconds S]`
+// (fwd alone also takes [--rows LIST] [--sizes LIST]);
 // no scenario runs all of them. Prints a markdown table per scenario and
 // writes bench/results/<name>.{md,json} plus the traffic scenarios' SVG charts.
 import * as fs from 'node:fs';
@@ -9,7 +10,8 @@ import { UsageError } from '../src/eal/corelist';
 import { getAffinity } from '../src/native';
 import { TOOLS, installMissing } from './comparators';
 import { coreBench } from './core.bench';
-import { fwdBench } from './fwd.bench';
+import { fwdBench, fwdForwarders, selectRows } from './fwd.bench';
+import { SIZES } from './contenders';
 import { gcBench } from './gc.bench';
 import { loopBench } from './loop.bench';
 import { memifBench } from './memif.bench';
@@ -40,25 +42,38 @@ const SCENARIOS: Record<string, (o: BenchOptions) => Promise<BenchReport>> = {
 
 export const SCENARIO_NAMES = Object.keys(SCENARIOS);
 
+/** One --sizes item: a frame size fwd runs at. */
+function sizeArg(x: string): number {
+  const n = Number(x);
+  if (!SIZES.includes(n)) throw new UsageError(`bench: --sizes: '${x}' is not a fwd frame size (${SIZES.join(', ')})`);
+  return n;
+}
+
 export async function runBench(argv: string[]): Promise<number> {
   const names: string[] = [];
   // Defaults: medians of 3 runs of 3 s windows, the least a figure quoted from a bench may rest on.
   let runs = 3;
   let seconds = 3;
   let secondsGiven = false;
+  let rows: string[] | undefined;
+  let sizes: number[] | undefined;
   const a = new Args(argv);
   for (let o = a.next(); o !== undefined; o = a.next()) {
     if (o === '--runs') runs = a.int(o, 1, 100);
     else if (o === '--seconds') { seconds = a.num(o, 0.05, 60); secondsGiven = true; }
+    else if (o === '--rows') rows = a.value(o).split(',').map((x) => x.trim());
+    else if (o === '--sizes') sizes = a.value(o).split(',').map((x) => sizeArg(x));
     else if (o.startsWith('-')) throw new UsageError(`bench: unknown option '${o}'`);
     else if (!SCENARIOS[o]) throw new UsageError(`bench: unknown scenario '${o}' (known: ${Object.keys(SCENARIOS).join(', ')})`);
     else names.push(o);
   }
   if (names.length === 0) names.push(...SCENARIO_NAMES);
+  if ((rows || sizes) && (names.length !== 1 || names[0] !== 'fwd')) throw new UsageError('bench: --rows and --sizes select cells of fwd; run fwd alone with them');
+  if (rows) selectRows(fwdForwarders(), rows); // an unknown row is refused before anything runs
   const cpus = getAffinity();
   if (cpus.length < 2) throw new Error(`benchmarks need 2 CPUs, this process may use ${cpus.length}`);
   const log = (l: string): void => { process.stderr.write(`${l}\n`); };
-  const opts: BenchOptions = { runs, seconds, secondsGiven, cpus: [cpus[0], cpus[1]], log };
+  const opts: BenchOptions = { runs, seconds, secondsGiven, rows, sizes, cpus: [cpus[0], cpus[1]], log };
   const dir = path.resolve(__dirname, '..', '..', 'bench', 'results');
   fs.mkdirSync(dir, { recursive: true });
   // As root, install what the chosen scenarios compare against (Debian packages).
@@ -99,7 +114,7 @@ if (require.main === module) {
 
 /** `tsfwd bench --help`: one line per option runBench accepts (test/cli-help.test.ts checks). */
 export const BENCH_USAGE: Usage = {
-  synopsis: [`tsfwd bench [${SCENARIO_NAMES.join('|')} ...] [--runs N] [--seconds S]`],
+  synopsis: [`tsfwd bench [${SCENARIO_NAMES.join('|')} ...] [--runs N] [--seconds S]`, 'tsfwd bench fwd [--rows ROW,ROW...] [--sizes 64,512,1514] [--runs N]'],
   summary: '(npm run bench) median, min and max of N runs per scenario; writes bench/results/',
   about: 'Runs the named scenarios (default: all) and prints a median table per scenario with a ratio to its baseline: ' +
     'ring, mempool: micro (against dpdk-test\'s ring_perf_autotest); ports, core: net_null/ring/pcap ceiling, GCs, RSS; ' +
@@ -113,8 +128,11 @@ export const BENCH_USAGE: Usage = {
     title: 'Options', options: [
       ['--runs N', 'runs per case, 1..100 (default 3)'],
       ['--seconds S', 'seconds per measured window, 0.05..60 (default 3)'],
+      ['--rows LIST', 'fwd alone: only these forwarder rows (names as fwd.md prints them, comma-separated), plus "generator alone"'],
+      ['--sizes LIST', 'fwd alone: only these frame sizes (64, 512, 1514; trafgen runs at 64 only)'],
       ['-h, --help', 'this usage'],
     ],
   }],
-  examples: ['npm run bench -- ring mempool --runs 3', 'tsfwd bench fwd --seconds 2', 'npm run bench -- poll --runs 3'],
+  examples: ['npm run bench -- ring mempool --runs 3', 'tsfwd bench fwd --seconds 2', 'npm run bench -- poll --runs 3',
+    'npm run bench -- fwd --rows "tsfwd l2fwd mmap,testpmd net_af_packet mac" --sizes 1514 --runs 15'],
 };
