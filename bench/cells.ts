@@ -72,22 +72,22 @@ const XDP_REFS = [['testpmd net_af_xdp mac', ' (target >= 1.2)'], ['testpmd net_
  */
 export function ratioLines(label: string, sizes: number[], get: (forwarder: string, len: number) => Cell | undefined): string[] {
   const lines: string[] = [];
+  // A tsfwd row's ratios to its references and to mmap; no line when it has nothing to compare with.
+  const line = (row: string, len: number, refs: readonly (readonly [string, string])[], extra: string[]): void => {
+    const v = get(`tsfwd l2fwd ${row}`, len);
+    if (!v || v.runs.length === 0) return;
+    const parts = [...ratios(v, refs, len, get), ...extra];
+    if (parts.length) lines.push(`- ${label}, ${len} B: tsfwd l2fwd ${row} ${parts.join('; ')}`);
+  };
   for (const len of sizes) {
     const mmap = get('tsfwd l2fwd mmap', len);
-    if (!mmap || mmap.runs.length === 0) continue;
-    const parts = ratios(mmap, AFP_REFS, len, get);
-    const mmsg = cellRatio(get('tsfwd l2fwd mmsg', len), mmap);
-    if (mmsg) parts.push(`(mmsg / mmap = ${ratioText(mmsg)})`);
-    lines.push(`- ${label}, ${len} B: tsfwd l2fwd mmap ${parts.join('; ')}`);
-    // Another tsfwd row: its ratios to its references, and to mmap.
-    const variant = (row: string, short: string, refs: readonly (readonly [string, string])[]): void => {
-      const v = get(`tsfwd l2fwd ${row}`, len);
-      if (!v || v.runs.length === 0) return;
-      const vs = cellRatio(v, mmap);
-      lines.push(`- ${label}, ${len} B: tsfwd l2fwd ${row} ${[...ratios(v, refs, len, get), ...(vs ? [`(${short} / mmap = ${ratioText(vs)})`] : [])].join('; ')}`);
+    const toMmap = (row: string, short: string): string[] => {
+      const r = cellRatio(get(`tsfwd l2fwd ${row}`, len), mmap);
+      return r ? [`(${short} / mmap = ${ratioText(r)})`] : [];
     };
-    variant('mmap v3', 'v3', AFP_REFS);
-    variant('af_xdp', 'af_xdp', XDP_REFS);
+    line('mmap', len, AFP_REFS, toMmap('mmsg', 'mmsg'));
+    line('mmap v3', len, AFP_REFS, toMmap('mmap v3', 'v3'));
+    line('af_xdp', len, XDP_REFS, toMmap('af_xdp', 'af_xdp'));
   }
   return lines;
 }

@@ -115,6 +115,8 @@ export async function fwdBench(o: BenchOptions): Promise<BenchReport> {
   const gens = [XDP_LIVE, trafgen()].filter((g) => !o.sizes || (g.sizes ?? SIZES).some((len) => o.sizes!.includes(len)));
   const sizesOf = (g: Generator): number[] => (g.sizes ?? SIZES).filter((len) => !o.sizes || o.sizes.includes(len));
   const fwds = selectRows(fwdForwarders(), o.rows);
+  // A subset's report goes to fwd-subset.*, so it never replaces the full table.
+  const reportName = o.rows || o.sizes ? 'fwd-subset' : 'fwd';
   const cells = new Map<string, Cell>();
   const cell = (g: string, f: string, len: number): Cell => {
     const k = `${g}|${f}|${len}`;
@@ -193,7 +195,7 @@ export async function fwdBench(o: BenchOptions): Promise<BenchReport> {
         return { median: s.median, min: s.min, max: s.max };
       }),
     }));
-    files[`fwd-${g.name}.svg`] = barChart(`gen -> fwd -> sink, generator ${g.name}: delivered kpps`, 'kpps', sizes.map((s) => `${s} B`), series);
+    files[`${reportName}-${g.name}.svg`] = barChart(`gen -> fwd -> sink, generator ${g.name}: delivered kpps`, 'kpps', sizes.map((s) => `${s} B`), series);
   }
-  return { name: 'fwd', markdown: parts.join('\n'), json: { cpus: o.cpus, warmupMs: WARMUP_MS, results: json }, files };
+  return { name: reportName, markdown: parts.join('\n'), json: { cpus: o.cpus, warmupMs: WARMUP_MS, rows: o.rows, sizes: o.sizes, results: json }, files };
 }

@@ -114,7 +114,7 @@ if (require.main === module) {
 
 /** `tsfwd bench --help`: one line per option runBench accepts (test/cli-help.test.ts checks). */
 export const BENCH_USAGE: Usage = {
-  synopsis: [`tsfwd bench [${SCENARIO_NAMES.join('|')} ...] [--runs N] [--seconds S]`, 'tsfwd bench fwd [--rows ROW,ROW...] [--sizes 64,512,1514] [--runs N]'],
+  synopsis: [`tsfwd bench [${SCENARIO_NAMES.join('|')} ...] [--runs N] [--seconds S]`, 'tsfwd bench fwd [--rows ROW,ROW...] [--sizes 64,512,1514] [--runs N] [--seconds S]'],
   summary: '(npm run bench) median, min and max of N runs per scenario; writes bench/results/',
   about: 'Runs the named scenarios (default: all) and prints a median table per scenario with a ratio to its baseline: ' +
     'ring, mempool: micro (against dpdk-test\'s ring_perf_autotest); ports, core: net_null/ring/pcap ceiling, GCs, RSS; ' +

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { byPass, pairedRatio, ratioText } from '../bench/ratio';
-import { Cell, genText } from '../bench/cells';
+import { Cell, genText, ratioLines } from '../bench/cells';
 
 test('pairedRatio: median and min-max of per-pass ratios; a pass with a failed run is left out, never paired with another pass', () => {
   const r = pairedRatio([100, 120, undefined, 90], [50, 100, 80, 100]);
@@ -27,4 +27,15 @@ test('genText: the generator median, and for a forwarder row the runs that deliv
   assert.equal(genText(c, false), '693', 'the generator-alone row has nothing to keep up with');
   assert.equal(genText({ runs: [] }, true), '-');
   assert.equal(genText(undefined, true), '-');
+});
+
+test('ratioLines: a subset without the mmap row still prints its own ratio lines; a row with nothing to compare prints none', () => {
+  const cell = (...pps: number[]): Cell => ({ runs: pps.map((p, pass) => ({ pass, pps: p, generated: p * 2 })) });
+  const only = (cells: Record<string, Cell>) => (f: string, len: number): Cell | undefined => (len === 64 ? cells[f] : undefined);
+  const xdp = ratioLines('xdp-live', [64], only({ 'tsfwd l2fwd af_xdp': cell(1200, 1100, 1000), 'testpmd net_af_xdp mac': cell(1000, 1000, 1000) }));
+  assert.equal(xdp.length, 1);
+  assert.match(xdp[0], /^- xdp-live, 64 B: tsfwd l2fwd af_xdp \/ testpmd net_af_xdp mac = \*\*1\.10\*\* \(1\.00-1\.20 over 3 runs\) \(target >= 1\.2\)$/);
+  assert.deepEqual(ratioLines('xdp-live', [64], only({ 'tsfwd l2fwd mmap': cell(800, 900, 1000) })), []);
+  const afp = ratioLines('xdp-live', [64, 512], only({ 'tsfwd l2fwd mmap': cell(1300), 'testpmd net_af_packet mac': cell(1000), 'tsfwd l2fwd mmsg': cell(650) }));
+  assert.deepEqual(afp, ['- xdp-live, 64 B: tsfwd l2fwd mmap / testpmd net_af_packet mac = **1.30** (1.30-1.30 over 1 run) (target >= 1.3); (mmsg / mmap = **0.50** (0.50-0.50 over 1 run))']);
 });
