@@ -109,11 +109,16 @@ export function selectRows(all: readonly Forwarder[], names: readonly string[] |
   return all.filter((f) => names.includes(f.name));
 }
 
+/** The frame sizes a generator runs at under `--sizes` (none: it sits the run out, as trafgen does without 64). */
+export function sizesFor(g: Generator, sizes: readonly number[] | undefined): number[] {
+  return (g.sizes ?? SIZES).filter((len) => !sizes || sizes.includes(len));
+}
+
 export async function fwdBench(o: BenchOptions): Promise<BenchReport> {
   // A subset (--sizes, --rows) runs the same passes with fewer cells, so more
   // passes fit in the time: the way to settle one ratio on a noisy machine.
-  const gens = [XDP_LIVE, trafgen()].filter((g) => !o.sizes || (g.sizes ?? SIZES).some((len) => o.sizes!.includes(len)));
-  const sizesOf = (g: Generator): number[] => (g.sizes ?? SIZES).filter((len) => !o.sizes || o.sizes.includes(len));
+  const sizesOf = (g: Generator): number[] => sizesFor(g, o.sizes);
+  const gens = [XDP_LIVE, trafgen()].filter((g) => sizesOf(g).length > 0);
   const fwds = selectRows(fwdForwarders(), o.rows);
   // A subset's report goes to fwd-subset.*, so it never replaces the full table.
   const reportName = o.rows || o.sizes ? 'fwd-subset' : 'fwd';
