@@ -158,7 +158,7 @@ export async function fwdBench(o: BenchOptions): Promise<BenchReport> {
     `gen -> fwd -> sink on veths: frames/s delivered to the sink (s0's kernel rx counter), kpps, median (min-max) of ${o.runs} runs x ${o.seconds} s ` +
       `after ${WARMUP_MS / 1000} s of warm-up each. Generator on CPU ${o.cpus[0]}, forwarder's lcore on CPU ${o.cpus[1]}. ` +
       'Frame sizes are bytes on the veth (no FCS). "generator alone" is what reaches f0 with no forwarder. ' +
-      'GC counts and peak RSS of the tsfwd rows are in fwd.json; the zero-GC proof is the gc scenario (these runs are too short for it).' +
+      `GC counts and peak RSS of the tsfwd rows are in ${reportName}.json; the zero-GC proof is the gc scenario (these runs are too short for it).` +
       (o.rows || o.sizes ? ` A subset: ${o.rows ? `rows ${o.rows.join(', ')}` : 'every row'}; ${o.sizes ? `sizes ${o.sizes.join(', ')} B` : 'every size'}.` : ''),
   ];
   const files: Record<string, string> = {};
