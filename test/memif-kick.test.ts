@@ -63,6 +63,8 @@ test('memif busy-mode sink: the peer is told not to kick (few write syscalls); i
   assert.equal(intr.sent, N);
   assert.equal(intr.got, N);
   // A tx burst carries at most 32 frames: N/32 kicks at least in interrupt mode.
-  assert.ok(intr.writes - busy.writes >= N / 32, `interrupt-mode peer writes ${intr.writes}, busy-mode peer writes ${busy.writes}`);
+  // Not less the busy run's writes: the peer's other writes (log lines, the
+  // control socket) vary by ~10 between runs, and kicks alone reach N/32.
+  assert.ok(intr.writes >= N / 32, `interrupt-mode peer writes ${intr.writes}, busy-mode peer writes ${busy.writes}`);
   assert.ok(busy.writes < N / 64, `busy-mode peer made ${busy.writes} write syscalls for ${N} frames: it kicks`);
 });
