@@ -12,9 +12,13 @@ export interface Cell {
     genCpu?: CpuSplit; fwdCpu?: CpuSplit;
     /** tsfwd rows: the lcore's share of polls that found nothing, and its busy time per forwarded frame, ns (whole run). */
     emptyPolls?: number; busyNsPerFrame?: number;
+    /** The placement probe before and after the run, ns per cross-CPU handoff (placement.ts). */
+    xcpuNs?: [number, number];
   }[];
   /** The last failure; a cell with runs and an error shows both. */
   error?: string;
+  /** Runs made while the two CPUs sat far apart (placement.ts): left out of every figure, kept in the JSON. */
+  farRuns?: Cell['runs'];
 }
 
 export const kpps = (v: number): string => (v / 1e3).toFixed(0);
@@ -44,6 +48,7 @@ export function cellJson(c: Cell | undefined): Record<string, unknown> {
     pps: c.runs.length ? summarize(c.runs.map((r) => r.pps)) : undefined,
     generated: c.runs.length ? summarize(c.runs.map((r) => r.generated)) : undefined,
     runs: c.runs,
+    farRuns: c.farRuns,
     error: c.error,
   };
 }
@@ -62,6 +67,9 @@ function ratios(v: Cell, refs: readonly (readonly [string, string])[], len: numb
   }
   return parts;
 }
+
+/** The bench row that bounds every net_af_packet forwarder's rate in its run (contenders.ts ringCeiling). */
+export const RING_CEILING = 'ring ceiling (tsfwd sink takes every frame at f0)';
 
 const AFP_REFS = [['linux bridge', ''], ['testpmd net_af_packet mac', ' (target >= 1.3)'], ['testpmd net_af_packet io', '']] as const;
 const XDP_REFS = [['testpmd net_af_xdp mac', ' (target >= 1.2)'], ['testpmd net_af_xdp io', ''], ['linux bridge', '']] as const;
@@ -88,6 +96,9 @@ export function ratioLines(label: string, sizes: number[], get: (forwarder: stri
     line('mmap', len, AFP_REFS, toMmap('mmsg', 'mmsg'));
     line('mmap v3', len, AFP_REFS, toMmap('mmap v3', 'v3'));
     line('af_xdp', len, XDP_REFS, toMmap('af_xdp', 'af_xdp'));
+    // Below 1.3, no net_af_packet forwarder can show 1.3x testpmd in the runs it bounds.
+    const ceil = cellRatio(get(RING_CEILING, len), get('testpmd net_af_packet mac', len));
+    if (ceil) lines.push(`- ${label}, ${len} B: ${RING_CEILING} / testpmd net_af_packet mac = ${ratioText(ceil)}: the most any net_af_packet forwarder could deliver here`);
   }
   return lines;
 }

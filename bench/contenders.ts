@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import { xskAvailable } from '../src/native';
 import { XSK_PACKAGES } from '../src/port/af-xdp/af-xdp';
+import { RING_CEILING } from './cells';
 import { TOOLS, skipReason } from './comparators';
 import { BIN, Proc, finalRecord, sh, sleep, trafgenConf } from './traffic';
 
@@ -65,6 +66,8 @@ export interface Forwarder {
   /** After the stop: CPU time in polls that handled frames per forwarded frame, ns, as the forwarder itself measured it. */
   busyNsPerFrame?(p: Proc): number | undefined;
   tsfwd?: boolean;
+  /** The row's rate is what its process took in (windowTaken), not what reached s0. */
+  taken?: boolean;
 }
 
 /** tsfwd l2fwd over two net_af_packet ports (mmap, mmap over TPACKET_V3 = 'mmap v3', or mmsg) or two net_af_xdp ports (the mempool as UMEM). */
@@ -81,6 +84,27 @@ export function tsfwdL2fwd(mode: 'mmap' | 'mmap v3' | 'mmsg' | 'af_xdp'): Forwar
         '--', '-p', '0x3', '-q', '2', '-T', '1', '--stats-json', ...(txFirst ? ['--tx-first'] : [])], bound);
       await p.ready(/Lcore \d+: RX port 1/, 15_000, `tsfwd l2fwd ${mode}`);
       await sleep(300); // the lcore attaches its ports after the plan is printed
+      return p;
+    },
+  };
+}
+
+/**
+ * Not a forwarder: a busy tsfwd sink on f0's net_af_packet ring, forwarding
+ * nothing. It takes every frame, so the generator runs at the rate its CPU
+ * can hand frames to an AF_PACKET ring (the copy into the ring is f0's
+ * receive path, on the generator's CPU): no net_af_packet forwarder's ring
+ * can be fed faster in that run. Its rate is the sink's own count (`taken`).
+ */
+export function ringCeiling(): Forwarder {
+  return {
+    name: RING_CEILING,
+    taken: true,
+    async start(ns, a, _b, cpus, bound) {
+      const p = new Proc(ns, [process.execPath, BIN, 'sink', '-l', String(cpus[1]), '--poll-mode', 'busy', '--vdev', `net_af_packet0,iface=${a},mode=mmap`,
+        '--', '-T', '1', '--stats-json'], bound);
+      await p.ready(/sink: net_af_packet0 on lcore/, 15_000, 'tsfwd sink');
+      await sleep(300);
       return p;
     },
   };
@@ -164,6 +188,22 @@ export function tsfwdWindow(p: Pick<Proc, 'out'>, fromMs: number, toMs: number):
     if (t >= fromMs && t <= toMs) recs.push(r);
   }
   return recs.length < 2 ? undefined : lcoreFigures(lcoreTotals(recs[0]), lcoreTotals(recs[recs.length - 1]));
+}
+
+/** Frames/s a tsfwd sink counted between its first and last `"msg":"stats"` line within [fromMs, toMs]; undefined with fewer than two. */
+export function windowTaken(p: Pick<Proc, 'out'>, fromMs: number, toMs: number): number | undefined {
+  const recs: { t: number; frames: number }[] = [];
+  for (const line of p.out.split('\n')) {
+    if (!line.includes('"msg":"stats"')) continue;
+    let r: { time: string; frames: number };
+    try { r = JSON.parse(line) as { time: string; frames: number }; } catch { continue; } // a line cut where Proc caps its output
+    const t = Date.parse(r.time);
+    if (t >= fromMs && t <= toMs && typeof r.frames === 'number') recs.push({ t, frames: r.frames });
+  }
+  if (recs.length < 2) return undefined;
+  const a = recs[0];
+  const b = recs[recs.length - 1];
+  return b.t > a.t ? ((b.frames - a.frames) * 1000) / (b.t - a.t) : undefined;
 }
 
 /** The final JSON line of a tsfwd run (printed after SIGINT), if there is one. */

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { byPass, pairedRatio, ratioText } from '../bench/ratio';
-import { Cell, genText, ratioLines } from '../bench/cells';
+import { Cell, RING_CEILING, genText, ratioLines } from '../bench/cells';
 
 test('pairedRatio: median and min-max of per-pass ratios; a pass with a failed run is left out, never paired with another pass', () => {
   const r = pairedRatio([100, 120, undefined, 90], [50, 100, 80, 100]);
@@ -38,4 +38,11 @@ test('ratioLines: a subset without the mmap row still prints its own ratio lines
   assert.deepEqual(ratioLines('xdp-live', [64], only({ 'tsfwd l2fwd mmap': cell(800, 900, 1000) })), []);
   const afp = ratioLines('xdp-live', [64, 512], only({ 'tsfwd l2fwd mmap': cell(1300), 'testpmd net_af_packet mac': cell(1000), 'tsfwd l2fwd mmsg': cell(650) }));
   assert.deepEqual(afp, ['- xdp-live, 64 B: tsfwd l2fwd mmap / testpmd net_af_packet mac = **1.30** (1.30-1.30 over 1 run) (target >= 1.3); (mmsg / mmap = **0.50** (0.50-0.50 over 1 run))']);
+});
+
+test('ratioLines: the ring ceiling over testpmd mac, pass by pass, as its own line', () => {
+  const cell = (...pps: number[]): Cell => ({ runs: pps.map((p, pass) => ({ pass, pps: p, generated: p })) });
+  const cells: Record<string, Cell> = { [RING_CEILING]: cell(690, 1300, 650), 'testpmd net_af_packet mac': cell(600, 650, 620) };
+  const lines = ratioLines('xdp-live', [1514], (f, len) => (len === 1514 ? cells[f] : undefined));
+  assert.deepEqual(lines, [`- xdp-live, 1514 B: ${RING_CEILING} / testpmd net_af_packet mac = **1.15** (1.05-2.00 over 3 runs): the most any net_af_packet forwarder could deliver here`]);
 });

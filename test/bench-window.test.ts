@@ -3,7 +3,7 @@
 // warm-up and teardown (when the lcore spins on empty queues) do not dilute them.
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { tsfwdWindow } from '../bench/contenders';
+import { tsfwdWindow, windowTaken } from '../bench/contenders';
 
 const line = (ms: number, polls: number, empty: number, busyUs: number, fwd: number): string => JSON.stringify({
   level: 30, time: new Date(ms).toISOString(), msg: 'stats',
@@ -28,4 +28,14 @@ test('tsfwdWindow: differences between the first and last stats lines inside the
   assert.equal(w.busyNsPerFrame, (1_900_000 * 1000) / 1_900_000);
   assert.equal(tsfwdWindow({ out }, t + 500, t + 1500), undefined, 'one line in the window is not a difference');
   assert.equal(tsfwdWindow({ out: 'no json here' }, 0, Date.now()), undefined);
+});
+
+test('windowTaken: a sink\'s frames/s between its first and last stats lines inside the window', () => {
+  const t = Date.parse('2026-12-01T10:00:00Z');
+  const rec = (ms: number, frames: number): string => JSON.stringify({ level: 30, time: new Date(ms).toISOString(), frames, msg: 'stats' });
+  const out = [rec(t - 1000, 10), rec(t, 1_000_000), rec(t + 1000, 1_700_000), rec(t + 2000, 2_300_000), rec(t + 5000, 9_000_000),
+    JSON.stringify({ level: 30, time: new Date(t + 6000).toISOString(), frames: 9_500_000, msg: 'final' })].join('\n');
+  assert.equal(windowTaken({ out }, t - 100, t + 2100), 650_000);
+  assert.equal(windowTaken({ out }, t + 500, t + 1500), undefined, 'one line in the window is not a difference');
+  assert.equal(windowTaken({ out: '{"msg":"stats","time":"x"' }, 0, Date.now()), undefined, 'a cut line is skipped');
 });
