@@ -25,7 +25,7 @@ export const kpps = (v: number): string => (v / 1e3).toFixed(0);
 
 export function cellText(c: Cell | undefined): string {
   if (!c) return '-';
-  if (c.runs.length === 0) return c.error ? `failed: ${c.error}` : '-';
+  if (c.runs.length === 0) return c.error ? `failed: ${c.error}` : c.farRuns?.length ? `CPUs far apart: ${c.farRuns.length} runs left out` : '-';
   const s = summarize(c.runs.map((r) => r.pps));
   return `${kpps(s.median)} (${kpps(s.min)}-${kpps(s.max)})${c.error ? ` [${c.runs.length} ok; failed: ${c.error}]` : ''}`;
 }
@@ -96,9 +96,9 @@ export function ratioLines(label: string, sizes: number[], get: (forwarder: stri
     line('mmap', len, AFP_REFS, toMmap('mmsg', 'mmsg'));
     line('mmap v3', len, AFP_REFS, toMmap('mmap v3', 'v3'));
     line('af_xdp', len, XDP_REFS, toMmap('af_xdp', 'af_xdp'));
-    // Below 1.3, no net_af_packet forwarder can show 1.3x testpmd in the runs it bounds.
+    // Below 1.3, an mmap forwarder cannot show 1.3x testpmd in the runs it bounds (the placement of each run still differs).
     const ceil = cellRatio(get(RING_CEILING, len), get('testpmd net_af_packet mac', len));
-    if (ceil) lines.push(`- ${label}, ${len} B: ${RING_CEILING} / testpmd net_af_packet mac = ${ratioText(ceil)}: the most any net_af_packet forwarder could deliver here`);
+    if (ceil) lines.push(`- ${label}, ${len} B: ${RING_CEILING} / testpmd net_af_packet mac = ${ratioText(ceil)}: about the highest ratio an mmap (TPACKET_V2) forwarder could show here`);
   }
   return lines;
 }

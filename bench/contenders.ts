@@ -90,19 +90,22 @@ export function tsfwdL2fwd(mode: 'mmap' | 'mmap v3' | 'mmsg' | 'af_xdp'): Forwar
 }
 
 /**
- * Not a forwarder: a busy tsfwd sink on f0's net_af_packet ring, forwarding
- * nothing. It takes every frame, so the generator runs at the rate its CPU
- * can hand frames to an AF_PACKET ring (the copy into the ring is f0's
- * receive path, on the generator's CPU): no net_af_packet forwarder's ring
- * can be fed faster in that run. Its rate is the sink's own count (`taken`).
+ * Not a forwarder: a busy tsfwd sink on f0's net_af_packet ring (TPACKET_V2,
+ * as mode=mmap), forwarding nothing. It takes frames as fast as it can, so the
+ * generator runs at the rate its CPU can hand frames to such a ring (the copy
+ * into the ring is f0's receive path, on the generator's CPU): an mmap
+ * forwarder's ring is fed no faster in that run. Its rate is the sink's own
+ * count (`taken`); its imissed says when the sink, not the generator, was the limit.
  */
-export function ringCeiling(): Forwarder {
+export function ringCeiling(windowSecs: number): Forwarder {
+  // Stats lines often enough that a window holds at least two (windowTaken).
+  const period = Math.min(1, windowSecs / 4);
   return {
     name: RING_CEILING,
     taken: true,
     async start(ns, a, _b, cpus, bound) {
       const p = new Proc(ns, [process.execPath, BIN, 'sink', '-l', String(cpus[1]), '--poll-mode', 'busy', '--vdev', `net_af_packet0,iface=${a},mode=mmap`,
-        '--', '-T', '1', '--stats-json'], bound);
+        '--', '-T', String(period), '--stats-json'], bound);
       await p.ready(/sink: net_af_packet0 on lcore/, 15_000, 'tsfwd sink');
       await sleep(300);
       return p;
@@ -204,6 +207,12 @@ export function windowTaken(p: Pick<Proc, 'out'>, fromMs: number, toMs: number):
   const a = recs[0];
   const b = recs[recs.length - 1];
   return b.t > a.t ? ((b.frames - a.frames) * 1000) / (b.t - a.t) : undefined;
+}
+
+/** Frames the kernel dropped for a full ring at a tsfwd sink's ports, from its final line (the whole run). */
+export function sinkImissed(p: Proc): number | undefined {
+  const f = finalRecord<{ ports: { imissed: number }[] }>(p);
+  return f ? sum(f.ports, (q) => q.imissed) : undefined;
 }
 
 /** The final JSON line of a tsfwd run (printed after SIGINT), if there is one. */

@@ -17,20 +17,18 @@
 // most that path can hand any net_af_packet forwarder. Runs made while the
 // host had put the two CPUs far apart are made again or left out (placement.ts).
 import { BenchOptions, BenchReport } from './options';
-import { Forwarder, Generator, SIZES, XDP_LIVE, linuxBridge, ringCeiling, testpmd, trafgen, tsfwdFinal, tsfwdL2fwd, tsfwdWindow, windowTaken } from './contenders';
+import { Forwarder, Generator, SIZES, XDP_LIVE, linuxBridge, ringCeiling, sinkImissed, testpmd, trafgen, tsfwdFinal, tsfwdL2fwd, tsfwdWindow, windowTaken } from './contenders';
 import { Cell, KEPT_UP, cellJson, cellText, genText, kpps, ratioLines } from './cells';
 import { summarize, table } from './stats';
 import { barChart } from './svg';
 import { BenchNet, Proc, packets, sleep, window } from './traffic';
 import { cpuSplit, cpuTicks, splitText } from './cpu-split';
 import { UsageError } from '../src/eal/corelist';
-import { FAR_FACTOR, Placement } from './placement';
+import { FAR_FACTOR, FAR_FLOOR_NS, PLACE_RETRIES, PLACE_WAIT_MS, Placement, placedRun } from './placement';
 
 const WARMUP_MS = 1000;
-/** Placement probes before the first run, the longest wait for a near reading before a run, and the times a far run is made again. */
+/** Placement readings before the first run: the near cost's first samples. */
 const SEED_PROBES = 10;
-const PLACE_WAIT_MS = 30_000;
-const PLACE_RETRIES = 2;
 const ALONE = 'generator alone (dropped at f0)';
 
 async function once(net: BenchNet, gen: Generator, fwd: Forwarder | undefined, len: number, o: BenchOptions): Promise<Omit<Cell['runs'][number], 'pass'>> {
@@ -64,7 +62,8 @@ async function once(net: BenchNet, gen: Generator, fwd: Forwarder | undefined, l
   // two or three), else over the whole run.
   const win = fwd?.tsfwd && fp ? tsfwdWindow(fp, from, to) : undefined;
   return {
-    pps: taken ?? (fwd ? rates[0] : rates[2]), generated: rates[1], gcs: fin?.gcs, maxRssKb: fin?.maxRssKb, imissed: fin?.imissed,
+    pps: taken ?? (fwd ? rates[0] : rates[2]), generated: rates[1], gcs: fin?.gcs, maxRssKb: fin?.maxRssKb,
+    imissed: fin?.imissed ?? (fwd?.taken && fp ? sinkImissed(fp) : undefined),
     genCpu: cpuSplit(rates.slice(3, 7)), fwdCpu: cpuSplit(rates.slice(7, 11)), emptyPolls: win?.emptyPolls ?? fin?.emptyPolls,
     busyNsPerFrame: win?.busyNsPerFrame ?? fin?.busyNsPerFrame ?? (fp ? fwd?.busyNsPerFrame?.(fp) : undefined),
   };
@@ -105,8 +104,8 @@ function costLines(label: string, sizes: number[], get: (forwarder: string, len:
 }
 
 /** Every forwarder row of fwd, in the order each pass runs them. */
-export function fwdForwarders(): Forwarder[] {
-  return [ringCeiling(), tsfwdL2fwd('mmap'), tsfwdL2fwd('mmap v3'), tsfwdL2fwd('mmsg'), linuxBridge(), testpmd('mac'), testpmd('io'),
+export function fwdForwarders(seconds = 3): Forwarder[] {
+  return [ringCeiling(seconds), tsfwdL2fwd('mmap'), tsfwdL2fwd('mmap v3'), tsfwdL2fwd('mmsg'), linuxBridge(), testpmd('mac'), testpmd('io'),
     tsfwdL2fwd('af_xdp'), testpmd('mac', 'net_af_xdp'), testpmd('io', 'net_af_xdp')];
 }
 
@@ -129,7 +128,7 @@ export async function fwdBench(o: BenchOptions): Promise<BenchReport> {
   // passes fit in the time: the way to settle one ratio on a noisy machine.
   const sizesOf = (g: Generator): number[] => sizesFor(g, o.sizes);
   const gens = [XDP_LIVE, trafgen()].filter((g) => sizesOf(g).length > 0);
-  const fwds = selectRows(fwdForwarders(), o.rows);
+  const fwds = selectRows(fwdForwarders(o.seconds), o.rows);
   // A subset's report goes to fwd-subset.*, so it never replaces the full table.
   const reportName = o.rows || o.sizes ? 'fwd-subset' : 'fwd';
   const cells = new Map<string, Cell>();
@@ -139,10 +138,9 @@ export async function fwdBench(o: BenchOptions): Promise<BenchReport> {
     return cells.get(k)!;
   };
   if (process.getuid?.() !== 0) throw new Error('skipped: needs root (network namespaces, AF_PACKET, BPF)');
-  const probe = Placement.build(o.cpus);
+  const probe = await Placement.build(o.cpus, SEED_PROBES);
   const place = typeof probe === 'string' ? undefined : probe;
-  if (place) for (let k = 1; k < SEED_PROBES; k++) { await sleep(300); place.probe(); }
-  o.log(place ? `  placement: 1514 B handoff CPU ${o.cpus[0]} -> ${o.cpus[1]} ${place.lowest.toFixed(0)} ns near (readings ${place.readings.map((x) => x.toFixed(0)).join(' ')})`
+  o.log(place ? `  placement: 1514 B handoff CPU ${o.cpus[0]} -> ${o.cpus[1]} ${place.near.toFixed(0)} ns near (readings ${place.readings.map((x) => x.toFixed(0)).join(' ')})`
     : `  ${probe}`);
   const net = new BenchNet().start();
   try {
@@ -154,20 +152,14 @@ export async function fwdBench(o: BenchOptions): Promise<BenchReport> {
             if (f?.skip) continue;
             const c = cell(g.name, f?.name ?? ALONE, len);
             try {
-              for (let attempt = 0; ; attempt++) {
-                const before = place ? await place.waitNear(PLACE_WAIT_MS) : 0;
-                const r = await once(net, g, f, len, o);
-                const after = place ? place.probe() : 0;
-                const far = place !== undefined && (place.far(before) || place.far(after));
-                const run = { pass: i, ...r, ...(place ? { xcpuNs: [before, after] as [number, number] } : {}) };
-                const what = `  run ${i + 1} ${g.name} ${len} B ${f?.name ?? ALONE}: ${kpps(r.pps)} kpps (generator ${kpps(r.generated)} kpps` +
-                  `${r.imissed !== undefined ? `, imissed ${r.imissed}` : ''}${place ? `, handoff ${before.toFixed(0)}/${after.toFixed(0)} ns` : ''})`;
-                if (!far) { c.runs.push(run); o.log(what); break; }
-                if (attempt < PLACE_RETRIES) { o.log(`${what}: CPUs far apart, made again`); continue; }
-                (c.farRuns ??= []).push(run);
-                o.log(`${what}: CPUs far apart, left out`);
-                break;
-              }
+              const tag = `  run ${i + 1} ${g.name} ${len} B ${f?.name ?? ALONE}`;
+              const placed = await placedRun(place, () => once(net, g, f, len, o), (what) => o.log(`${tag}: ${what}`));
+              const r = placed.result;
+              const run = { pass: i, ...r, ...(placed.xcpuNs ? { xcpuNs: placed.xcpuNs } : {}) };
+              if (placed.far) (c.farRuns ??= []).push(run);
+              else c.runs.push(run);
+              o.log(`${tag}: ${kpps(r.pps)} kpps (generator ${kpps(r.generated)} kpps${r.imissed !== undefined ? `, imissed ${r.imissed}` : ''}` +
+                `${placed.xcpuNs ? `, handoff ${placed.xcpuNs.map((x) => x.toFixed(0)).join('/')} ns` : ''})${placed.far ? ': CPUs far apart, left out' : ''}`);
             } catch (e) {
               c.error = (e as Error).message;
               o.log(`  run ${i + 1} ${g.name} ${len} B ${f?.name ?? ALONE}: failed: ${c.error}`);
@@ -185,16 +177,18 @@ export async function fwdBench(o: BenchOptions): Promise<BenchReport> {
   const nKept = allRuns.reduce((a, c) => a + c.runs.length, 0);
   const placeText = place
     ? ` Placement: before and after each run bench/c/xcpu.c times a 1514 B handoff from CPU ${o.cpus[0]} to CPU ${o.cpus[1]}: ` +
-      `${place.lowest.toFixed(0)} ns near (25th percentile of ${place.readings.length} readings, highest ${Math.max(...place.readings).toFixed(0)} ns). ` +
-      `A VM's host may put its two vCPUs far apart for seconds at a time, and then every frame that crosses CPUs costs more: ` +
-      `the bench waits up to ${PLACE_WAIT_MS / 1000} s for a near reading before a run and makes a run again (up to ${PLACE_RETRIES} times) ` +
-      `when a reading is over ${FAR_FACTOR}x near; ${nFar} of ${nFar + nKept} runs stayed far and are left out of every figure (they are in ${reportName}.json).`
+      `${place.near.toFixed(0)} ns near (the 10th percentile of ${place.sampleCount} readings made at fixed points; all ${place.readings.length} readings ` +
+      `${Math.min(...place.readings).toFixed(0)}-${Math.max(...place.readings).toFixed(0)} ns). A VM's host may put its two vCPUs far apart for seconds ` +
+      `at a time, and every frame that crosses CPUs then costs more: the bench waits up to ${PLACE_WAIT_MS / 1000} s for a near reading before a run ` +
+      `and makes a run again (up to ${PLACE_RETRIES} times) when a reading is over ${FAR_FACTOR}x near and over ${FAR_FLOOR_NS} ns; ${nFar} of ${nFar + nKept} runs stayed far ` +
+      `and are left out of every figure (they are in ${reportName}.json).`
     : ` ${probe} (runs are not checked for it).`;
-
   const parts: string[] = [
     `gen -> fwd -> sink on veths: frames/s delivered to the sink (s0's kernel rx counter), kpps, median (min-max) of ${o.runs} runs x ${o.seconds} s ` +
       `after ${WARMUP_MS / 1000} s of warm-up each. Generator on CPU ${o.cpus[0]}, forwarder's lcore on CPU ${o.cpus[1]}. ` +
-      'Frame sizes are bytes on the veth (no FCS). "generator alone" is what reaches f0 with no forwarder. ' +
+      'Frame sizes are bytes on the veth (no FCS). "generator alone" is what reaches f0 with no forwarder; "ring ceiling" is what a busy ' +
+      'tsfwd sink took from f0\'s AF_PACKET ring (TPACKET_V2, as mmap) by its own count: the fastest that f0\'s receive path, on the generator\'s CPU, ' +
+      'fed such a ring in that run. ' +
       `GC counts and peak RSS of the tsfwd rows are in ${reportName}.json; the zero-GC proof is the gc scenario (these runs are too short for it).` +
       (o.rows || o.sizes ? ` A subset: ${o.rows ? `rows ${o.rows.join(', ')}` : 'every row'}; ${o.sizes ? `sizes ${o.sizes.join(', ')} B` : 'every size'}.` : '') +
       placeText,
@@ -242,6 +236,6 @@ export async function fwdBench(o: BenchOptions): Promise<BenchReport> {
   }
   return {
     name: reportName, markdown: parts.join('\n'), files,
-    json: { cpus: o.cpus, warmupMs: WARMUP_MS, rows: o.rows, sizes: o.sizes, placement: place ? { nearNs: place.lowest, readings: place.readings } : probe, results: json },
+    json: { cpus: o.cpus, warmupMs: WARMUP_MS, rows: o.rows, sizes: o.sizes, placement: place ? { nearNs: place.near, readings: place.readings } : probe, results: json },
   };
 }

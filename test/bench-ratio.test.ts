@@ -44,5 +44,5 @@ test('ratioLines: the ring ceiling over testpmd mac, pass by pass, as its own li
   const cell = (...pps: number[]): Cell => ({ runs: pps.map((p, pass) => ({ pass, pps: p, generated: p })) });
   const cells: Record<string, Cell> = { [RING_CEILING]: cell(690, 1300, 650), 'testpmd net_af_packet mac': cell(600, 650, 620) };
   const lines = ratioLines('xdp-live', [1514], (f, len) => (len === 1514 ? cells[f] : undefined));
-  assert.deepEqual(lines, [`- xdp-live, 1514 B: ${RING_CEILING} / testpmd net_af_packet mac = **1.15** (1.05-2.00 over 3 runs): the most any net_af_packet forwarder could deliver here`]);
+  assert.deepEqual(lines, [`- xdp-live, 1514 B: ${RING_CEILING} / testpmd net_af_packet mac = **1.15** (1.05-2.00 over 3 runs): about the highest ratio an mmap (TPACKET_V2) forwarder could show here`]);
 });
