@@ -176,33 +176,32 @@ function lcoreFigures(a: number[], b: number[]): TsfwdWindow {
   return { emptyPolls: empty / Math.max(1, polls), busyNsPerFrame: fwd > 0 ? (busyUs * 1000) / fwd : undefined };
 }
 
-/**
- * The lcore figures between the first and the last `"msg":"stats"` line printed
- * within [fromMs, toMs] (wall clock), so warm-up and teardown, when the lcore
- * spins on empty queues, do not dilute them; undefined with fewer than two lines.
- */
-export function tsfwdWindow(p: Pick<Proc, 'out'>, fromMs: number, toMs: number): TsfwdWindow | undefined {
-  const recs: (LcoreRec & { time: string })[] = [];
+/** The `"msg":"stats"` lines a tsfwd process printed within [fromMs, toMs] (wall clock), parsed, with their time in ms. */
+function statsIn<T>(p: Pick<Proc, 'out'>, fromMs: number, toMs: number): (T & { t: number })[] {
+  const recs: (T & { t: number })[] = [];
   for (const line of p.out.split('\n')) {
     if (!line.includes('"msg":"stats"')) continue;
-    let r: LcoreRec & { time: string };
-    try { r = JSON.parse(line) as LcoreRec & { time: string }; } catch { continue; } // a line cut where Proc caps its output
+    let r: T & { time: string };
+    try { r = JSON.parse(line) as T & { time: string }; } catch { continue; } // a line cut where Proc caps its output
     const t = Date.parse(r.time);
-    if (t >= fromMs && t <= toMs) recs.push(r);
+    if (t >= fromMs && t <= toMs) recs.push({ ...r, t });
   }
+  return recs;
+}
+
+/**
+ * The lcore figures between the first and the last stats line printed within
+ * [fromMs, toMs], so warm-up and teardown, when the lcore spins on empty
+ * queues, do not dilute them; undefined with fewer than two lines.
+ */
+export function tsfwdWindow(p: Pick<Proc, 'out'>, fromMs: number, toMs: number): TsfwdWindow | undefined {
+  const recs = statsIn<LcoreRec>(p, fromMs, toMs);
   return recs.length < 2 ? undefined : lcoreFigures(lcoreTotals(recs[0]), lcoreTotals(recs[recs.length - 1]));
 }
 
-/** Frames/s a tsfwd sink counted between its first and last `"msg":"stats"` line within [fromMs, toMs]; undefined with fewer than two. */
+/** Frames/s a tsfwd sink counted between its first and last stats line within [fromMs, toMs]; undefined with fewer than two. */
 export function windowTaken(p: Pick<Proc, 'out'>, fromMs: number, toMs: number): number | undefined {
-  const recs: { t: number; frames: number }[] = [];
-  for (const line of p.out.split('\n')) {
-    if (!line.includes('"msg":"stats"')) continue;
-    let r: { time: string; frames: number };
-    try { r = JSON.parse(line) as { time: string; frames: number }; } catch { continue; } // a line cut where Proc caps its output
-    const t = Date.parse(r.time);
-    if (t >= fromMs && t <= toMs && typeof r.frames === 'number') recs.push({ t, frames: r.frames });
-  }
+  const recs = statsIn<{ frames: number }>(p, fromMs, toMs).filter((r) => typeof r.frames === 'number');
   if (recs.length < 2) return undefined;
   const a = recs[0];
   const b = recs[recs.length - 1];

@@ -151,8 +151,8 @@ export async function fwdBench(o: BenchOptions): Promise<BenchReport> {
           for (const f of [undefined, ...fwds]) {
             if (f?.skip) continue;
             const c = cell(g.name, f?.name ?? ALONE, len);
+            const tag = `  run ${i + 1} ${g.name} ${len} B ${f?.name ?? ALONE}`;
             try {
-              const tag = `  run ${i + 1} ${g.name} ${len} B ${f?.name ?? ALONE}`;
               const placed = await placedRun(place, () => once(net, g, f, len, o), (what) => o.log(`${tag}: ${what}`));
               const r = placed.result;
               const run = { pass: i, ...r, ...(placed.xcpuNs ? { xcpuNs: placed.xcpuNs } : {}) };
@@ -162,7 +162,7 @@ export async function fwdBench(o: BenchOptions): Promise<BenchReport> {
                 `${placed.xcpuNs ? `, handoff ${placed.xcpuNs.map((x) => x.toFixed(0)).join('/')} ns` : ''})${placed.far ? ': CPUs far apart, left out' : ''}`);
             } catch (e) {
               c.error = (e as Error).message;
-              o.log(`  run ${i + 1} ${g.name} ${len} B ${f?.name ?? ALONE}: failed: ${c.error}`);
+              o.log(`${tag}: failed: ${c.error}`);
             }
           }
         }
