@@ -174,7 +174,11 @@ test('rfc2544 against a tbf at 20 kpps: NDR within the precision of the shaped r
     // The kernel itself may send a frame or two outside the trials (link-up chatter): s0 saw those too.
     const s0 = t.tn.counter(t.s, 's0', 'rx_packets') - sum('rxPort') - sum('rxMissed');
     assert.ok(s0 >= 0 && s0 <= 2, `s0 received what the sink's port counted or missed, +${s0}`);
-    assert.equal(qdiscDrops(t.tn, t.d), sum('lost') - sum('rxMissed'), 'every other lost frame is a tbf drop');
+    // Every other lost frame is a tbf drop, within the same 2 frames: a frame the kernel sent on its own
+    // can meet the full shaper or the sink's full socket too (CI once read 1 tbf drop more than pktgen lost).
+    const tbf = qdiscDrops(t.tn, t.d);
+    const lostAtShaper = sum('lost') - sum('rxMissed');
+    assert.ok(Math.abs(tbf - lostAtShaper) <= 2 && lostAtShaper > 0, `every other lost frame is a tbf drop: tbf ${tbf}, lost - missed ${lostAtShaper}`);
     assert.ok(trials.some((x) => x.lost > 0) && trials.some((x) => x.lost === 0 && x.sent > 0));
   } finally {
     t.tn.destroy();
