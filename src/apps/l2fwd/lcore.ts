@@ -75,10 +75,11 @@ export function l2fwdLcore(ctx: LcoreContext<L2fwdLcoreConfig>): Promise<{ gcs: 
     const src = dst[d] * C_WORDS;
     cnt[d * C_WORDS + C_TX] += sent;
     cnt[src + C_FWD] += sent;
-    if (sent < n) {
-      mp.putBulkFrom(txBuf[d], sent, n - sent);
-      cnt[src + C_DROP_TX] += n - sent;
-    }
+    // Refusals are booked on every flush, most of them 0: a branch first taken
+    // after the loop was optimized has no type feedback and deoptimizes it, and
+    // the interpreter allocates until it is optimized again (pipeline/lcore.ts).
+    mp.putBulkFrom(txBuf[d], sent, n - sent);
+    cnt[src + C_DROP_TX] += n - sent;
     txLen[d] = 0;
   };
 
@@ -136,10 +137,8 @@ export function l2fwdLcore(ctx: LcoreContext<L2fwdLcoreConfig>): Promise<{ gcs: 
         buf[txLen[d]++] = m;
         if (txLen[d] === burst) flush(d);
       }
-      if (nBad > 0) {
-        mp.putBulk(bad, nBad);
-        cnt[p * C_WORDS + C_DROP_BAD] += nBad;
-      }
+      mp.putBulk(bad, nBad); // on every burst, as in flush
+      cnt[p * C_WORDS + C_DROP_BAD] += nBad;
     }
     idler.poll(got);
     if (got > 0 && !sawTraffic) { sawTraffic = true; gc.traffic(); }
