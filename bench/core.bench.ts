@@ -7,16 +7,13 @@
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { BenchOptions, BenchReport } from './options';
-import { PLACE_RETRIES, Placement, placedRun } from './placement';
+import { PLACE_RETRIES, Placement, SEED_PROBES, placedRun } from './placement';
 import { summarize, table } from './stats';
 
 const BIN = path.resolve(__dirname, '..', '..', 'bin', 'tsfwd.js');
 
 /** crossCpu: its lcores hand frames between the two CPUs, so the host's placement of them moves its rate. */
 interface Case { name: string; crossCpu?: boolean; args: (c: [number, number], secs: number) => string[] }
-
-/** Placement readings before the first run, as fwd takes. */
-const SEED_PROBES = 10;
 
 const NULL4 = ['--vdev', 'net_null0', '--vdev', 'net_null1', '--vdev', 'net_null2', '--vdev', 'net_null3'];
 const CASES: Case[] = [
@@ -32,7 +29,7 @@ export async function coreBench(o: BenchOptions): Promise<BenchReport> {
   let gcTotal = 0;
   let rssMax = 0;
   let farTotal = 0;
-  const probe = CASES.some((c) => c.crossCpu) ? await Placement.build(o.cpus, SEED_PROBES) : 'no case crosses CPUs';
+  const probe = await Placement.build(o.cpus, SEED_PROBES);
   const place = typeof probe === 'string' ? undefined : probe;
   if (place) o.log(`  placement: 1514 B handoff CPU ${o.cpus[0]} -> ${o.cpus[1]} ${place.near.toFixed(0)} ns near`);
   else o.log(`  ${probe}`);

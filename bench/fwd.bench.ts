@@ -24,11 +24,9 @@ import { barChart } from './svg';
 import { BenchNet, Proc, packets, sleep, window } from './traffic';
 import { cpuSplit, cpuTicks, splitText } from './cpu-split';
 import { UsageError } from '../src/eal/corelist';
-import { FAR_FACTOR, FAR_FLOOR_NS, PLACE_RETRIES, PLACE_WAIT_MS, Placement, placedRun } from './placement';
+import { FAR_FACTOR, FAR_FLOOR_NS, PLACE_RETRIES, PLACE_WAIT_MS, Placement, SEED_PROBES, placedRun } from './placement';
 
 const WARMUP_MS = 1000;
-/** Placement readings before the first run: the near cost's first samples. */
-const SEED_PROBES = 10;
 const ALONE = 'generator alone (dropped at f0)';
 
 async function once(net: BenchNet, gen: Generator, fwd: Forwarder | undefined, len: number, o: BenchOptions): Promise<Omit<Cell['runs'][number], 'pass'>> {

@@ -25,6 +25,8 @@ export const PLACE_WAIT_MS = 30_000;
 export const PLACE_RETRIES = 2;
 export const PLACE_WAIT_TOTAL_MS = 15 * 60_000;
 const PROBE_MS = 150;
+/** Readings before a bench's first run: the near cost's first samples. */
+export const SEED_PROBES = 10;
 
 /**
  * The near placement's cost: the 10th percentile of the unbiased readings
