@@ -71,6 +71,9 @@ function ratios(v: Cell, refs: readonly (readonly [string, string])[], len: numb
 /** The bench row that bounds every net_af_packet forwarder's rate in its run (contenders.ts ringCeiling). */
 export const RING_CEILING = 'ring ceiling (tsfwd sink takes every frame at f0)';
 
+/** The fwd row of mode=mmap with the TX ring as large as the RX ring (txframecnt's default is 128): what the smaller ring buys. */
+export const MMAP_TX1024 = 'mmap txframecnt=1024';
+
 const AFP_REFS = [['linux bridge', ''], ['testpmd net_af_packet mac', ' (target >= 1.3)'], ['testpmd net_af_packet io', '']] as const;
 const XDP_REFS = [['testpmd net_af_xdp mac', ' (target >= 1.2)'], ['testpmd net_af_xdp io', ''], ['linux bridge', '']] as const;
 
@@ -93,7 +96,9 @@ export function ratioLines(label: string, sizes: number[], get: (forwarder: stri
       const r = cellRatio(get(`tsfwd l2fwd ${row}`, len), mmap);
       return r ? [`(${short} / mmap = ${ratioText(r)})`] : [];
     };
-    line('mmap', len, AFP_REFS, toMmap('mmsg', 'mmsg'));
+    // The other way round for the 1024-frame TX ring: what the default (256) buys.
+    const tx1024 = cellRatio(mmap, get(`tsfwd l2fwd ${MMAP_TX1024}`, len));
+    line('mmap', len, AFP_REFS, [...toMmap('mmsg', 'mmsg'), ...(tx1024 ? [`(mmap / ${MMAP_TX1024} = ${ratioText(tx1024)})`] : [])]);
     line('mmap v3', len, AFP_REFS, toMmap('mmap v3', 'v3'));
     line('af_xdp', len, XDP_REFS, toMmap('af_xdp', 'af_xdp'));
     // Below 1.3, an mmap forwarder cannot show 1.3x testpmd in the runs it bounds (the placement of each run still differs).

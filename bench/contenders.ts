@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import { xskAvailable } from '../src/native';
 import { XSK_PACKAGES } from '../src/port/af-xdp/af-xdp';
-import { RING_CEILING } from './cells';
+import { MMAP_TX1024, RING_CEILING } from './cells';
 import { TOOLS, skipReason } from './comparators';
 import { BIN, Proc, finalRecord, sh, sleep, trafgenConf } from './traffic';
 
@@ -70,10 +70,15 @@ export interface Forwarder {
   taken?: boolean;
 }
 
-/** tsfwd l2fwd over two net_af_packet ports (mmap, mmap over TPACKET_V3 = 'mmap v3', or mmsg) or two net_af_xdp ports (the mempool as UMEM). */
-export function tsfwdL2fwd(mode: 'mmap' | 'mmap v3' | 'mmsg' | 'af_xdp'): Forwarder {
+/**
+ * tsfwd l2fwd over two net_af_packet ports (mmap, mmap over TPACKET_V3 = 'mmap v3', mmap with a
+ * 1024-frame TX ring, or mmsg) or two net_af_xdp ports (the mempool as UMEM).
+ */
+export function tsfwdL2fwd(mode: 'mmap' | 'mmap v3' | typeof MMAP_TX1024 | 'mmsg' | 'af_xdp'): Forwarder {
+  const afp = (n: number, iface: string): string => `net_af_packet${n},iface=${iface},mode=`;
   const vdev = (n: number, iface: string): string => (mode === 'af_xdp' ? `net_af_xdp${n},iface=${iface}`
-    : mode === 'mmap v3' ? `net_af_packet${n},iface=${iface},mode=mmap,tpacket_version=3` : `net_af_packet${n},iface=${iface},mode=${mode}`);
+    : mode === 'mmap v3' ? `${afp(n, iface)}mmap,tpacket_version=3`
+      : mode === MMAP_TX1024 ? `${afp(n, iface)}mmap,txframecnt=1024` : `${afp(n, iface)}${mode}`);
   return {
     name: `tsfwd l2fwd ${mode}`,
     tsfwd: true,

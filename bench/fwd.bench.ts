@@ -18,7 +18,7 @@
 // host had put the two CPUs far apart are made again or left out (placement.ts).
 import { BenchOptions, BenchReport } from './options';
 import { Forwarder, Generator, SIZES, XDP_LIVE, linuxBridge, ringCeiling, sinkImissed, testpmd, trafgen, tsfwdFinal, tsfwdL2fwd, tsfwdWindow, windowTaken } from './contenders';
-import { Cell, KEPT_UP, cellJson, cellText, genText, kpps, ratioLines } from './cells';
+import { Cell, KEPT_UP, MMAP_TX1024, cellJson, cellText, genText, kpps, ratioLines } from './cells';
 import { summarize, table } from './stats';
 import { barChart } from './svg';
 import { BenchNet, Proc, packets, sleep, window } from './traffic';
@@ -103,7 +103,7 @@ function costLines(label: string, sizes: number[], get: (forwarder: string, len:
 
 /** Every forwarder row of fwd, in the order each pass runs them. */
 export function fwdForwarders(seconds = 3): Forwarder[] {
-  return [ringCeiling(seconds), tsfwdL2fwd('mmap'), tsfwdL2fwd('mmap v3'), tsfwdL2fwd('mmsg'), linuxBridge(), testpmd('mac'), testpmd('io'),
+  return [ringCeiling(seconds), tsfwdL2fwd('mmap'), tsfwdL2fwd(MMAP_TX1024), tsfwdL2fwd('mmap v3'), tsfwdL2fwd('mmsg'), linuxBridge(), testpmd('mac'), testpmd('io'),
     tsfwdL2fwd('af_xdp'), testpmd('mac', 'net_af_xdp'), testpmd('io', 'net_af_xdp')];
 }
 

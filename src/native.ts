@@ -401,12 +401,12 @@ export function afpIfinfo(name: string): IfInfo | number {
 }
 
 /** Word offsets in afpQueueOpen's cfg (Int32Array of WORDS words). */
-export const AFP_CFG = { IFINDEX: 0, MODE: 1, FRAMESZ: 2, FRAMECNT: 3, BLOCKSZ: 4, QDISC_BYPASS: 5, FANOUT: 6, FANOUT_ID: 7, TX_MAX: 8, SOCKBUF: 9, TPACKET_VERSION: 10, WORDS: 11 } as const;
+export const AFP_CFG = { IFINDEX: 0, MODE: 1, FRAMESZ: 2, FRAMECNT: 3, BLOCKSZ: 4, QDISC_BYPASS: 5, FANOUT: 6, FANOUT_ID: 7, TX_MAX: 8, SOCKBUF: 9, TPACKET_VERSION: 10, TX_FRAMECNT: 11, WORDS: 12 } as const;
 
 /** Opens one queue's socket (and rings). Returns its id or -errno; out = [step reached, fanout group id, fd]. */
 export function afpQueueOpen(cfg: Int32Array, out: Int32Array): number {
   if (!(cfg instanceof Int32Array) || cfg.length < AFP_CFG.WORDS || !(out instanceof Int32Array) || out.length < 3) {
-    throw new TypeError('afpQueueOpen needs an Int32Array(11) cfg and an Int32Array(3) out');
+    throw new TypeError(`afpQueueOpen needs an Int32Array(${AFP_CFG.WORDS}) cfg and an Int32Array(3) out`);
   }
   return shim.afp_queue_open(cfg, out);
 }

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { byPass, pairedRatio, ratioText } from '../bench/ratio';
-import { Cell, RING_CEILING, genText, ratioLines } from '../bench/cells';
+import { Cell, MMAP_TX1024, RING_CEILING, genText, ratioLines } from '../bench/cells';
 
 test('pairedRatio: median and min-max of per-pass ratios; a pass with a failed run is left out, never paired with another pass', () => {
   const r = pairedRatio([100, 120, undefined, 90], [50, 100, 80, 100]);
@@ -38,6 +38,9 @@ test('ratioLines: a subset without the mmap row still prints its own ratio lines
   assert.deepEqual(ratioLines('xdp-live', [64], only({ 'tsfwd l2fwd mmap': cell(800, 900, 1000) })), []);
   const afp = ratioLines('xdp-live', [64, 512], only({ 'tsfwd l2fwd mmap': cell(1300), 'testpmd net_af_packet mac': cell(1000), 'tsfwd l2fwd mmsg': cell(650) }));
   assert.deepEqual(afp, ['- xdp-live, 64 B: tsfwd l2fwd mmap / testpmd net_af_packet mac = **1.30** (1.30-1.30 over 1 run) (target >= 1.3); (mmsg / mmap = **0.50** (0.50-0.50 over 1 run))']);
+  // The 1024-frame TX ring row is the reference of the default mmap row, not the other way round.
+  const tx = ratioLines('xdp-live', [64], only({ 'tsfwd l2fwd mmap': cell(1200, 900), [`tsfwd l2fwd ${MMAP_TX1024}`]: cell(1000, 1000) }));
+  assert.deepEqual(tx, [`- xdp-live, 64 B: tsfwd l2fwd mmap (mmap / ${MMAP_TX1024} = **1.05** (0.90-1.20 over 2 runs))`]);
 });
 
 test('ratioLines: the ring ceiling over testpmd mac, pass by pass, as its own line', () => {

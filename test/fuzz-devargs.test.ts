@@ -16,7 +16,7 @@ import { parseHostPort } from '../src/port/udp/udp';
 import { PortError, PortHandle } from '../src/port/types';
 import { fuzzParams, fuzzParamsAsync, hostileText, numberText, oneLineOutcome, oneLineOutcomeAsync, textInput } from './helpers/fuzz-arb';
 
-const KEYS = ['iface', 'qpairs', 'mode', 'fanout_mode', 'framesz', 'blocksz', 'framecnt', 'qdisc_bypass', 'tpacket_version', 'start_queue', 'queue_count',
+const KEYS = ['iface', 'qpairs', 'mode', 'fanout_mode', 'framesz', 'blocksz', 'framecnt', 'txframecnt', 'qdisc_bypass', 'tpacket_version', 'start_queue', 'queue_count',
   'busy_budget', 'xdp_mode', 'size', 'copy', 'peer', 'local', 'remote', 'vni', 'rx_pcap', 'tx_pcap', 'infinite_rx'];
 const devName = fc.tuple(fc.constantFrom('net_null', 'net_ring', 'net_af_packet', 'net_af_xdp', 'net_udp', 'net_pcap', 'net_', 'eth_null', 'net_nul'),
   fc.constantFrom('', '0', '1', '_rx0', '99')).map(([d, n]) => d + n);
@@ -75,7 +75,7 @@ const ctxOf = (d: NonNullable<ReturnType<typeof checked>>): { id: number; name: 
   ({ id: 0, name: d.name, args: d.args, pool: POOL });
 
 test('fuzz: net_af_packet devargs give a ring geometry the kernel accepts, or one PortError line', () => {
-  fc.assert(fc.property(forDriver('net_af_packet', ['iface'], ['qpairs', 'mode', 'fanout_mode', 'framesz', 'blocksz', 'framecnt', 'qdisc_bypass', 'tpacket_version']), (s) => {
+  fc.assert(fc.property(forDriver('net_af_packet', ['iface'], ['qpairs', 'mode', 'fanout_mode', 'framesz', 'blocksz', 'framecnt', 'txframecnt', 'qdisc_bypass', 'tpacket_version']), (s) => {
     const d = checked(s, 'net_af_packet');
     if (!d) return;
     oneLineOutcome(() => parseAfPacket(ctxOf(d)), [PortError], (c) => {
@@ -83,6 +83,9 @@ test('fuzz: net_af_packet devargs give a ring geometry the kernel accepts, or on
       assert.ok(c.qpairs >= 1 && c.qpairs <= 16);
       assert.ok(c.framesz >= 128 && c.framesz % 16 === 0 && c.blocksz % 4096 === 0 && c.blocksz % c.framesz === 0);
       assert.ok(c.framecnt >= 8 && c.framecnt % (c.blocksz / c.framesz) === 0);
+      // The tx ring: whole blocks too, and set only where there is a ring.
+      assert.ok(c.txFramecnt >= 8 && c.txFramecnt % (c.blocksz / c.framesz) === 0);
+      if (d.args.has('txframecnt')) assert.equal(c.mode, 'mmap');
       // A V3 block must hold a frame and the block and frame headers (BLK_HDR_LEN 48, macoff 92); only mode mmap has rings.
       if (c.tpacketVersion === 3) assert.ok(c.mode === 'mmap' && c.blocksz - 140 >= c.framesz);
     });
@@ -97,6 +100,8 @@ test('net_af_packet tpacket_version=3 defaults fit any framesz: blocks are multi
     assert.ok(c.blocksz >= Math.max(65536, 2 * framesz) || c.blocksz === 1 << 22);
     assert.equal(c.framecnt % (c.blocksz / framesz), 0);
     assert.ok(c.framecnt >= 1024 && c.framecnt / (c.blocksz / framesz) >= 2);
+    assert.equal(c.txFramecnt % (c.blocksz / framesz), 0);
+    assert.ok(c.txFramecnt >= 128 && c.txFramecnt <= c.framecnt);
   }
 });
 

@@ -191,6 +191,52 @@ for (const mode of MODES) {
   });
 }
 
+/** Sizes of the socket mappings (packet rings) in this process, bytes, sorted. */
+function ringMappings(): number[] {
+  return fs.readFileSync('/proc/self/maps', 'utf8').split('\n').filter((l) => l.includes('socket:['))
+    .map((l) => { const [a, b] = l.split(' ')[0].split('-'); return parseInt(b, 16) - parseInt(a, 16); }).sort((x, y) => x - y);
+}
+
+for (const mode of ['mmap', 'v3'] as const) {
+  test(`${DEV[mode]}: txframecnt sizes the TX ring (the kernel's mapping and the frames a burst takes); 128 by default`, { skip, timeout: 30_000 }, async () => {
+    const w = wire1('t');
+    const pool = Mempool.create({ n: 1024, cacheSize: 0 });
+    try {
+      // V3 rings are whole blocks: 8 KiB blocks hold 4 frames of 2 KiB, so 8 frames are 2 blocks.
+      const geo = mode === 'v3' ? ',blocksz=8192' : '';
+      const before = ringMappings();
+      const small = await open(w.nsF, `net_af_packet${nextId},iface=${w.dev},${DEV[mode]}${geo},framecnt=1024,txframecnt=8`, pool);
+      const cap = await Capture.start(w.nsW, w.peer);
+      try {
+        // packet_mmap maps the RX ring (1024 frames) and the TX ring (8) as one mapping.
+        const added = ringMappings().filter((x, i, a) => a.indexOf(x) === i && !before.includes(x));
+        assert.deepEqual(added, [(1024 + 8) * 2048]);
+        const frames = Array.from({ length: 20 }, (_, i) => testFrame(100 + i, 60 + i * 70));
+        const m = load(pool, frames);
+        assert.equal(small.txBurst(0, m, 20), 8, 'one burst fills the 8 TX frames, no more');
+        await txAll(small, [...m.subarray(8)], 32);
+        assert.deepEqual(await cap.take(20), frames, 'every frame on the wire, in order, byte for byte');
+        assert.equal(small.stats().opackets, 20);
+      } finally {
+        cap.stop();
+        small.close();
+      }
+      const big = await open(w.nsF, `net_af_packet${nextId},iface=${w.dev},${DEV[mode]}${geo},framecnt=1024`, pool);
+      try {
+        assert.deepEqual(ringMappings().filter((x) => !before.includes(x)), [(1024 + 128) * 2048], 'default: 128 TX frames');
+        const m = load(pool, Array.from({ length: 32 }, (_, i) => testFrame(200 + i, 64)));
+        assert.equal(big.txBurst(0, m, 32), 32);
+        assert.equal(big.stats().opackets, 32);
+      } finally {
+        big.close();
+      }
+    } finally {
+      w.tn.destroy();
+    }
+    assert.equal(pool.availCount(), pool.n);
+  });
+}
+
 for (const mode of MODES) {
   test(`${DEV[mode]}: GSO and oversize frames are rx errors, runt and oversize mbufs tx errors, nothing overflows`, { skip, timeout: 30_000 }, async () => {
     const w = wire1('g');
@@ -357,7 +403,9 @@ test('errors are one line and leave nothing open', { skip, timeout: 30_000 }, as
       [`net_af_packet0,iface=${d},tpacket_version=3,framesz=4096,blocksz=4096`,
         'net_af_packet0: devarg blocksz=4096 is too small for tpacket_version=3 with framesz=4096 (a block must hold a whole frame: at least 8192)'],
       [`net_af_packet0,iface=${d},tpacket_version=3,framecnt=33`, 'net_af_packet0: devarg framecnt=33 must be a multiple of 32 (frames per block, blocksz/framesz)'],
-      [`net_af_packet0,iface=${d},bogus=1`, 'net_af_packet0: unknown devarg \'bogus\' (net_af_packet takes: iface, qpairs, mode, fanout_mode, framesz, blocksz, framecnt, qdisc_bypass, tpacket_version, netns)'],
+      [`net_af_packet0,iface=${d},txframecnt=9`, 'net_af_packet0: devarg txframecnt=9 must be a multiple of 2 (frames per block, blocksz/framesz)'],
+      [`net_af_packet0,iface=${d},mode=mmsg,txframecnt=64`, 'net_af_packet0: devarg txframecnt needs mode=mmap (mode=mmsg has no ring)'],
+      [`net_af_packet0,iface=${d},bogus=1`, 'net_af_packet0: unknown devarg \'bogus\' (net_af_packet takes: iface, qpairs, mode, fanout_mode, framesz, blocksz, framecnt, txframecnt, qdisc_bypass, tpacket_version, netns)'],
     ];
     for (const [devargs, msg] of cases) {
       await assert.rejects(open(w.nsF, devargs, pool, 0), (e: Error) => { assert.equal(e.message, msg); return true; });

@@ -36,7 +36,7 @@ static int setopt(int fd, int level, int name, int val) {
 static int queue_open(const int32_t *c, int32_t *o) {
   int ifindex = c[0], mode = c[1], bypass = c[5], fanout = c[6], fanout_id = c[7], sockbuf = c[9];
   int version = mode == AFP_MODE_MMAP && c[10] == 3 ? TPACKET_V3 : TPACKET_V2;
-  uint32_t fsz = (uint32_t)c[2], fcnt = (uint32_t)c[3], bsz = (uint32_t)c[4];
+  uint32_t fsz = (uint32_t)c[2], fcnt = (uint32_t)c[3], bsz = (uint32_t)c[4], tx_fcnt = (uint32_t)c[11];
   uint8_t *map = MAP_FAILED;
   size_t map_len = 0;
   int err, fd;
@@ -74,20 +74,26 @@ static int queue_open(const int32_t *c, int32_t *o) {
     if (setopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, 1) < 0) goto fail;
   }
   if (mode == AFP_MODE_MMAP) {
-    /* Both rings get the same geometry. For V3 the tx ring's block-only
-     * fields must stay 0; the rx ring's blocks retire after 1 ms (the least
-     * the API takes; a kernel whose retire timer counts jiffies rounds it up
-     * to a tick), which bounds a frame's wait at low rates. */
+    /* Both rings get the same frame and block size; the tx ring has its own
+     * frame count (txframecnt: a small ring stays in the cache, see
+     * af-packet.ts). For V3 the tx ring's block-only fields must stay 0; the
+     * rx ring's blocks retire after 1 ms (the least the API takes; a kernel
+     * whose retire timer counts jiffies rounds it up to a tick), which
+     * bounds a frame's wait at low rates. */
     struct tpacket_req3 req = { .tp_block_size = bsz, .tp_block_nr = fcnt / (bsz / fsz), .tp_frame_size = fsz, .tp_frame_nr = fcnt };
     socklen_t req_len = version == TPACKET_V3 ? sizeof(struct tpacket_req3) : sizeof(struct tpacket_req);
     if (version == TPACKET_V3) req.tp_retire_blk_tov = 1;
     o[0] = AFP_STEP_RX_RING;
     if (setsockopt(fd, SOL_PACKET, PACKET_RX_RING, &req, req_len) < 0) goto fail;
+    size_t rx_len = (size_t)bsz * req.tp_block_nr;
     req.tp_retire_blk_tov = 0;
+    req.tp_frame_nr = tx_fcnt;
+    req.tp_block_nr = tx_fcnt / (bsz / fsz);
     o[0] = AFP_STEP_TX_RING;
     if (setsockopt(fd, SOL_PACKET, PACKET_TX_RING, &req, req_len) < 0) goto fail;
     o[0] = AFP_STEP_MMAP;
-    map_len = 2 * (size_t)bsz * req.tp_block_nr;
+    /* packet_mmap maps the rx ring, then the tx ring right after it. */
+    map_len = rx_len + (size_t)bsz * req.tp_block_nr;
     map = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (map == MAP_FAILED) goto fail;
   } else {
@@ -133,7 +139,7 @@ static int queue_open(const int32_t *c, int32_t *o) {
      * data offset tpacket_snd expects without PACKET_TX_HAS_OFF
      * (tp_hdrlen - sizeof(struct sockaddr_ll): 32 for V2, 48 for V3). */
     int v3 = version == TPACKET_V3;
-    q->tx = (struct afp_ring){ map + map_len / 2, fsz, fcnt, 0,
+    q->tx = (struct afp_ring){ map + map_len - (size_t)tx_fcnt * fsz, fsz, tx_fcnt, 0,
                                v3 ? offsetof(struct tpacket3_hdr, tp_status) : offsetof(struct tpacket2_hdr, tp_status),
                                v3 ? offsetof(struct tpacket3_hdr, tp_len) : offsetof(struct tpacket2_hdr, tp_len),
                                v3 ? (uint32_t)(TPACKET3_HDRLEN - sizeof(struct sockaddr_ll)) : AFP_TX_DATA_OFF };
@@ -152,10 +158,10 @@ fail:
   return err;
 }
 
-/* afp_queue_open(cfg Int32Array(11), out Int32Array(3)) -> queue id | -errno
+/* afp_queue_open(cfg Int32Array(12), out Int32Array(3)) -> queue id | -errno
  * cfg: ifindex, mode, framesz, framecnt, blocksz, qdisc_bypass,
  *      fanout (type | flags << 8, or -1 for none), fanout group id, tx_max, socket buffer bytes,
- *      TPACKET version of mode mmap (2 or 3)
+ *      TPACKET version of mode mmap (2 or 3), tx ring frames (mode mmap)
  * out: step reached (enum afp_step), fanout group id, fd */
 napi_value tsfwd_afp_queue_open(napi_env env, napi_callback_info info) {
   size_t argc = 2, lc = 0, lo = 0;
@@ -163,7 +169,9 @@ napi_value tsfwd_afp_queue_open(napi_env env, napi_callback_info info) {
   TSFWD_CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   int32_t *c = argc == 2 ? afp_ta(env, argv[0], napi_int32_array, &lc) : NULL;
   int32_t *o = argc == 2 ? afp_ta(env, argv[1], napi_int32_array, &lo) : NULL;
-  if (!c || !o || lc < 11 || (c[10] != 2 && c[10] != 3) || lo < 3 || c[2] <= 0 || c[4] < c[2] || c[3] % (c[4] / c[2]) != 0) return tsfwd_int(env, -EINVAL);
+  if (!c || !o || lc < 12 || (c[10] != 2 && c[10] != 3) || lo < 3 || c[2] <= 0 || c[4] < c[2] || c[3] % (c[4] / c[2]) != 0 ||
+      c[11] <= 0 || c[11] % (c[4] / c[2]) != 0)
+    return tsfwd_int(env, -EINVAL);
   return tsfwd_int(env, queue_open(c, o));
 }
 
