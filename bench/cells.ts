@@ -96,7 +96,7 @@ export function ratioLines(label: string, sizes: number[], get: (forwarder: stri
       const r = cellRatio(get(`tsfwd l2fwd ${row}`, len), mmap);
       return r ? [`(${short} / mmap = ${ratioText(r)})`] : [];
     };
-    // The other way round for the 1024-frame TX ring: what the default (256) buys.
+    // The other way round for the 1024-frame TX ring: what the default (128) buys.
     const tx1024 = cellRatio(mmap, get(`tsfwd l2fwd ${MMAP_TX1024}`, len));
     line('mmap', len, AFP_REFS, [...toMmap('mmsg', 'mmsg'), ...(tx1024 ? [`(mmap / ${MMAP_TX1024} = ${ratioText(tx1024)})`] : [])]);
     line('mmap v3', len, AFP_REFS, toMmap('mmap v3', 'v3'));

@@ -43,8 +43,8 @@ const VLAN_HLEN = 4;
  * the send() that kicks the burst, a NIC at tx completion. Each burst takes
  * the next frames round the ring, so 1024 frames of 2 KiB cycle 2 MiB
  * through the cache and the copies into them miss; 128 (256 KiB) stay in
- * L2. At 1514 B that measured ~1.1x (README, Benchmarks: the fwd bench's
- * `mmap txframecnt=1024` row); DPDK's PMD uses framecnt (512) for both rings.
+ * L2: at 1514 B, 1.38 against 1.25 times testpmd in A/B series (README,
+ * Benchmarks, "The TX ring"). DPDK's PMD sizes both rings with framecnt (512).
  */
 const TX_FRAMES = 128;
 
@@ -177,7 +177,7 @@ function open(ctx: OpenContext): PortHandle {
   const state: AfpState = { queues, fds, mode: c.mode, iface: c.iface, ifindex: info.ifindex, mtu: info.mtu };
   // mmsg stays for interfaces or kernels where PACKET_MMAP rings cannot be set up; it costs a
   // syscall per poll and a copy per frame in the kernel, so whoever picked it hears the price once.
-  if (c.mode === 'mmsg') process.stderr.write(`${name}: mode=mmsg: a recvmmsg/sendmmsg per burst, 0.4 to 0.65 times mode=mmap's rate on veth (npm run bench -- fwd loop); use it only where PACKET_MMAP rings are unavailable\n`);
+  if (c.mode === 'mmsg') process.stderr.write(`${name}: mode=mmsg: a recvmmsg/sendmmsg per burst, 0.4 to 0.7 times mode=mmap's rate on veth (npm run bench -- fwd loop); use it only where PACKET_MMAP rings are unavailable\n`);
   return {
     driver: 'net_af_packet', id: ctx.id, name, mac: info.mac, nbQueues: c.qpairs,
     stats: new SharedArrayBuffer(statsBytesFor(c.qpairs)), state,
