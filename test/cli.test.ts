@@ -31,7 +31,7 @@ for (const [args, code, msg] of [
   [['demo', '--burst'], 2, /^tsfwd: option --burst needs a value\n$/],
   [['demo', '--burst', 'x'], 2, /^tsfwd: option --burst must be an integer 1\.\.512, got 'x'\n$/],
   [['bench', 'nope'], 2, /^tsfwd: bench: unknown scenario 'nope' \(known: ring, mempool, ports, core, udp, fwd, loop, gc, poll, memif, rfc2544\)\n$/],
-  [['bench', 'fwd', '--rows', 'tsfwd l2fwd mmap,nope'], 2, /^tsfwd: bench: --rows: no fwd row 'nope' \(rows: ring ceiling \(tsfwd sink takes every frame at f0\), tsfwd l2fwd mmap, tsfwd l2fwd mmap v3, tsfwd l2fwd mmsg, linux bridge, testpmd net_af_packet mac, /],
+  [['bench', 'fwd', '--rows', 'tsfwd l2fwd mmap,nope'], 2, /^tsfwd: bench: --rows: no fwd row 'nope' \(rows: ring ceiling \(tsfwd sink takes every frame at f0\), tsfwd l2fwd mmap, tsfwd l2fwd mmap txframecnt=1024, tsfwd l2fwd mmap v3, tsfwd l2fwd mmsg, linux bridge, testpmd net_af_packet mac, /],
   [['bench', 'fwd', '--sizes', '64,100'], 2, /^tsfwd: bench: --sizes: '100' is not a fwd frame size \(64, 512, 1514\)\n$/],
   [['bench', 'ring', '--sizes', '64'], 2, /^tsfwd: bench: --rows and --sizes select cells of fwd; run fwd alone with them\n$/],
   [['bench', '--rows', 'linux bridge'], 2, /^tsfwd: bench: --rows and --sizes select cells of fwd; run fwd alone with them\n$/],
