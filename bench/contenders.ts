@@ -75,10 +75,8 @@ export interface Forwarder {
  * 1024-frame TX ring, or mmsg) or two net_af_xdp ports (the mempool as UMEM).
  */
 export function tsfwdL2fwd(mode: 'mmap' | 'mmap v3' | typeof MMAP_TX1024 | 'mmsg' | 'af_xdp'): Forwarder {
-  const afp = (n: number, iface: string): string => `net_af_packet${n},iface=${iface},mode=`;
-  const vdev = (n: number, iface: string): string => (mode === 'af_xdp' ? `net_af_xdp${n},iface=${iface}`
-    : mode === 'mmap v3' ? `${afp(n, iface)}mmap,tpacket_version=3`
-      : mode === MMAP_TX1024 ? `${afp(n, iface)}mmap,txframecnt=1024` : `${afp(n, iface)}${mode}`);
+  const afpMode = mode === 'mmap v3' ? 'mmap,tpacket_version=3' : mode === MMAP_TX1024 ? 'mmap,txframecnt=1024' : mode;
+  const vdev = (n: number, iface: string): string => (mode === 'af_xdp' ? `net_af_xdp${n},iface=${iface}` : `net_af_packet${n},iface=${iface},mode=${afpMode}`);
   return {
     name: `tsfwd l2fwd ${mode}`,
     tsfwd: true,

@@ -19,7 +19,7 @@ import type { Port } from '../src/port/types';
 import { withNetns } from '../src/topo/netns';
 import type { FwdConfig, FwdResult } from './helpers/afp-fwd-app';
 import { load, tagged, udpFrame } from './helpers/afp-frames';
-import { Capture, PYTHON, WIRE_PY, Wire1, inject, quietNs, runPy, socketMappings, udpSnmp, wire1, wireHarness } from './helpers/afp-net';
+import { Capture, PYTHON, WIRE_PY, Wire1, inject, quietNs, ringMappings, runPy, socketMappings, udpSnmp, wire1, wireHarness } from './helpers/afp-net';
 import { frameOf, runConformance, rxAll, testFrame, txAll } from './helpers/conformance';
 import { TestNet, netSkipReason } from './helpers/testnet';
 
@@ -189,12 +189,6 @@ for (const mode of MODES) {
     }
     assert.equal(pool.availCount(), pool.n);
   });
-}
-
-/** Sizes of the socket mappings (packet rings) in this process, bytes, sorted. */
-function ringMappings(): number[] {
-  return fs.readFileSync('/proc/self/maps', 'utf8').split('\n').filter((l) => l.includes('socket:['))
-    .map((l) => { const [a, b] = l.split(' ')[0].split('-'); return parseInt(b, 16) - parseInt(a, 16); }).sort((x, y) => x - y);
 }
 
 for (const mode of ['mmap', 'v3'] as const) {

@@ -130,7 +130,13 @@ export class Capture {
 
 /** Mappings of sockets in this process (packet rings show up as socket:[inode]). */
 export function socketMappings(): number {
-  return fs.readFileSync('/proc/self/maps', 'utf8').split('\n').filter((l) => l.includes('socket:[')).length;
+  return ringMappings().length;
+}
+
+/** Sizes of this process's socket mappings (packet rings), bytes, sorted. */
+export function ringMappings(): number[] {
+  return fs.readFileSync('/proc/self/maps', 'utf8').split('\n').filter((l) => l.includes('socket:['))
+    .map((l) => { const [a, b] = l.split(' ')[0].split('-'); return parseInt(b, 16) - parseInt(a, 16); }).sort((x, y) => x - y);
 }
 
 /** Udp counters of /proc/net/snmp in namespace `ns`. */
